@@ -1,0 +1,11 @@
+#pragma once
+// The subcommands of the tcpp tool. Each registers its options on the parser and returns the exit code.
+
+#include <CLI/CLI.hpp>
+
+namespace tcpp::tool {
+
+// `tcpp decode FILE.pcap`: one line per packet, as tcpdump prints it.
+void add_decode_command(CLI::App& app, int& exit_code);
+
+}  // namespace tcpp::tool
