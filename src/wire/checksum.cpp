@@ -1,6 +1,7 @@
 #include "wire/checksum.h"
 
 #include <bit>
+#include <cassert>
 #include <cstring>
 
 namespace tcpp::wire {
@@ -26,7 +27,7 @@ std::uint16_t sum_even(const std::byte* data, std::size_t size) {
         std::memcpy(words, data + i, 32);
         for (int k = 0; k < 4; ++k) lanes[k] += (words[k] & 0xffffffff) + (words[k] >> 32);
     }
-    std::uint64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];  // at most 2^35 each: no overflow
+    std::uint64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];  // each below size * 2^30: no overflow
     for (; i + 4 <= size; i += 4) {
         std::uint32_t word;
         std::memcpy(&word, data + i, 4);
@@ -47,7 +48,10 @@ std::uint16_t sum_even(const std::byte* data, std::size_t size) {
 
 }  // namespace
 
-void ChecksumAccumulator::add_word(std::uint32_t word) { sum_ += word; }
+void ChecksumAccumulator::add_word(std::uint32_t word) {
+    assert(!odd_);
+    sum_ += word;
+}
 
 void ChecksumAccumulator::add(Bytes data) {
     if (data.empty()) return;

@@ -15,6 +15,7 @@ namespace tcpp::wire {
 class ChecksumAccumulator {
 public:
     void add(Bytes data);
+    // Whole words: only while no odd-length chunk is pending (as for a pseudo-header, added first).
     void add_u16(std::uint16_t word) { add_word(word); }
     void add_u32(std::uint32_t value) { add_word(value >> 16); add_word(value & 0xffff); }
 
@@ -39,7 +40,8 @@ void add_pseudo_header(ChecksumAccumulator& accumulator, Ipv4Address source, Ipv
                        std::uint8_t protocol, std::uint16_t length);
 
 // RFC 1624 equation 3: the checksum after one 16-bit word of the covered data changes from old_word to
-// new_word, computed from the old checksum alone: HC' = ~(~HC + ~m + m').
+// new_word, computed from the old checksum alone: HC' = ~(~HC + ~m + m'). It differs from recomputing
+// only when all the covered data becomes zero (0x0000 instead of 0xffff), which no IPv4 or TCP header can.
 std::uint16_t update_checksum(std::uint16_t old_checksum, std::uint16_t old_word, std::uint16_t new_word);
 // The same for a 32-bit field (an address or a sequence number), as two words.
 std::uint16_t update_checksum(std::uint16_t old_checksum, std::uint32_t old_value, std::uint32_t new_value);

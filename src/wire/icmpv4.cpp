@@ -37,11 +37,12 @@ Icmpv4Header Icmpv4Header::from(const Icmpv4View& view) {
 void Icmpv4Header::emit(MutableBytes out, Bytes body) const {
     assert(out.size() >= size() + body.size());
     std::byte* p = out.data();
+    // The body first: it may overlap the header's bytes (memmove), and must be read before they are written.
+    if (!body.empty() && body.data() != p + size()) std::memmove(p + size(), body.data(), body.size());
     store_u8(p, type);
     store_u8(p + 1, code);
     store_be16(p + 2, 0);
     store_be32(p + 4, rest_of_header);
-    if (!body.empty() && body.data() != p + size()) std::memmove(p + size(), body.data(), body.size());
     store_be16(p + 2, internet_checksum(out.first(size() + body.size())));
 }
 

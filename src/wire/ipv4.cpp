@@ -1,5 +1,6 @@
 #include "wire/ipv4.h"
 
+#include <algorithm>
 #include <cassert>
 
 #include "wire/checksum.h"

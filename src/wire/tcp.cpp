@@ -85,6 +85,10 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     const std::size_t header = header_size();
     assert(out.size() >= header + payload.size());
     std::byte* p = out.data();
+    // The payload first: it may overlap the header's bytes (memmove), and must be read before they are written.
+    if (!payload.empty() && payload.data() != p + header) {
+        std::memmove(p + header, payload.data(), payload.size());
+    }
     store_be16(p, source_port);
     store_be16(p + 2, destination_port);
     store_be32(p + 4, seq.raw());
@@ -95,9 +99,6 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     store_be16(p + 16, 0);
     store_be16(p + 18, urgent_pointer);
     options.emit(out.subspan(TcpView::min_header_size));
-    if (!payload.empty() && payload.data() != p + header) {
-        std::memmove(p + header, payload.data(), payload.size());
-    }
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     if (mode == ChecksumMode::full) {
         accumulator.add(out.first(header + payload.size()));

@@ -60,7 +60,8 @@ public:
     static Parsed<TcpView> parse(Bytes segment);
     // The TCP segment inside an IPv4 packet: the packet must carry TCP and not be a fragment
     // (ParseError::unsupported otherwise); with ChecksumCheck::verify a checksum that is not valid is
-    // ParseError::bad_checksum.
+    // ParseError::bad_checksum, offload_pending included: a stack must not accept a segment it cannot
+    // verify. Readers of captures taken on a sending host use ChecksumCheck::skip and checksum_status().
     static Parsed<TcpView> parse(const Ipv4View& packet, ChecksumCheck check = ChecksumCheck::verify);
 
     std::uint16_t source_port() const { return load_be16(bytes_.data()); }
@@ -79,6 +80,8 @@ public:
     // The sequence space the segment occupies: payload, plus one each for SYN and FIN (RFC 9293 3.4).
     std::uint32_t sequence_length() const;
 
+    // A corrupted segment whose checksum field happens to equal the pseudo-header sum reads as
+    // offload_pending: one chance in 65536, the price of recognising offloaded captures at all.
     ChecksumStatus checksum_status(Ipv4Address source, Ipv4Address destination) const;
     // What the checksum field should hold.
     std::uint16_t expected_checksum(Ipv4Address source, Ipv4Address destination) const;

@@ -66,10 +66,10 @@ struct SackBlock {
 struct TcpOptions {
     static constexpr std::size_t max_sack_blocks = 4;
 
-    std::optional<std::uint16_t> mss;
-    std::optional<std::uint8_t> window_scale;
+    std::optional<std::uint16_t> mss{};
+    std::optional<std::uint8_t> window_scale{};  // as sent: RFC 7323 2.3's limit of 14 is the engine's to apply
     bool sack_permitted = false;
-    std::optional<TcpTimestamps> timestamps;
+    std::optional<TcpTimestamps> timestamps{};
     std::array<SackBlock, max_sack_blocks> sack_blocks{};
     std::uint8_t sack_block_count = 0;
 
