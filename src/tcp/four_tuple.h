@@ -25,4 +25,14 @@ struct FourTuple {
     friend constexpr auto operator<=>(const FourTuple&, const FourTuple&) = default;
 };
 
+// For hash tables. Not keyed: the stack's tables are sized by what it holds, not by what a peer sends.
+struct FourTupleHash {
+    std::size_t operator()(const FourTuple& t) const {
+        std::uint64_t a = std::uint64_t{t.local.address.value()} << 32 | t.remote.address.value();
+        std::uint64_t b = std::uint64_t{t.local.port} << 16 | t.remote.port;
+        std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+        return static_cast<std::size_t>(h ^ (h >> 32));
+    }
+};
+
 }  // namespace tcpp::tcp

@@ -1,0 +1,161 @@
+#pragma once
+// The public API: a Stack that owns one IPv4 address and its TCP connections, and the Listener and
+// Connection handles a user holds. Sans-I/O: the stack takes packets and the time, and gives back packets
+// and the next instant it wants to be polled. User calls act at the time of the last receive() or poll().
+//
+//   tcpp::Stack server{{.address = Ipv4Address{10, 0, 0, 2}, .name = "server"}};
+//   auto listener = server.listen({Ipv4Address{}, 80}, 128);   // LISTEN
+//   ... server.receive(packet, now); server.poll(now); while (auto p = server.next_output()) send(*p);
+//   auto connection = listener->accept();                       // ESTABLISHED, named by its four-tuple
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+
+#include "common/expected.h"
+#include "tcp/config.h"
+#include "tcp/counters.h"
+#include "tcp/four_tuple.h"
+#include "tcp/siphash.h"
+#include "tcp/state.h"
+#include "tcpp/trace.h"
+#include "wire/address.h"
+#include "wire/bytes.h"
+
+namespace tcpp {
+
+using tcp::Endpoint;
+using tcp::FourTuple;
+using tcp::State;
+using wire::Ipv4Address;
+
+class Stack;
+class Connection;
+
+template <class T>
+using Result = Expected<T, std::error_code>;
+
+struct StackConfig {
+    Ipv4Address address{};
+    std::string name = "tcpp";        // the node's name in traces
+    std::uint16_t mtu = 1500;
+    tcp::TcpConfig tcp{};
+    tcp::SipKey secret{0x6b8b4567327b23c6ull, 0x643c986966334873ull};  // ISN key: set a random one
+    std::uint16_t ephemeral_first = 32768;  // Linux's net.ipv4.ip_local_port_range
+    std::uint16_t ephemeral_last = 60999;
+};
+
+struct ListenOptions {
+    bool reuse_address = false;  // SO_REUSEADDR: listen even while connections on the port remain
+    tcp::ConnectionOptions connection{};  // inherited by accepted connections
+};
+
+class Listener {
+public:
+    Listener() = default;
+
+    // The next completed connection, ESTABLISHED (or already failed: its calls then report why), or
+    // EAGAIN when the accept queue is empty; EBADF for a closed listener.
+    Result<Connection> accept();
+    // Leaves LISTEN; connections not yet accepted are reset.
+    void close();
+
+    bool valid() const;
+    Endpoint local() const;
+    std::size_t accept_queue_size() const;
+    std::size_t syn_queue_size() const;
+
+private:
+    friend class Stack;
+    Listener(Stack* stack, std::uint32_t index, std::uint32_t generation)
+        : stack_(stack), index_(index), generation_(generation) {}
+
+    Stack* stack_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+class Connection {
+public:
+    Connection() = default;
+
+    // Queues bytes to send; how many fitted (0 with EAGAIN when the buffer is full).
+    Result<std::size_t> send(wire::Bytes data);
+    // Takes received bytes; 0 at end of stream; EAGAIN when nothing has arrived yet.
+    Result<std::size_t> receive(wire::MutableBytes out);
+    // shutdown(SHUT_WR): our FIN after the queued data; we can still receive.
+    std::error_code shutdown();
+    // Releases the handle. Graceful (FIN, and TIME_WAIT if we close first) unless data was left unread
+    // (RST, RFC 2525 2.17) or linger is {on, 0} (RST, no TIME_WAIT).
+    void close();
+    // Releases the handle with an RST.
+    void abort();
+
+    bool valid() const;
+    State state() const;
+    FourTuple tuple() const;
+    // Why the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT), if it did.
+    std::error_code error() const;
+    bool readable() const;
+    bool writable() const;
+    std::size_t bytes_unread() const;
+    std::size_t bytes_unacknowledged() const;
+    tcp::ConnectionOptions& options();
+
+private:
+    friend class Stack;
+    friend class Listener;
+    Connection(Stack* stack, std::uint32_t index, std::uint32_t generation)
+        : stack_(stack), index_(index), generation_(generation) {}
+
+    Stack* stack_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+class Stack {
+public:
+    explicit Stack(StackConfig config);
+    ~Stack();
+    Stack(const Stack&) = delete;
+    Stack& operator=(const Stack&) = delete;
+
+    // --- Sans-I/O ---
+    // One IPv4 packet arrived at now_us.
+    void receive(wire::Bytes packet, std::uint64_t now_us);
+    // Runs the timers due by now_us.
+    void poll(std::uint64_t now_us);
+    // When poll() next has work; nothing when no timer runs.
+    std::optional<std::uint64_t> next_deadline() const;
+    // The next IPv4 packet to send, valid until the next call on the stack; nothing when none waits.
+    std::optional<wire::Bytes> next_output();
+
+    // --- Opening ---
+    // Passive open on local (address 0.0.0.0: any of ours). EADDRINUSE if taken, EINVAL for a bad
+    // backlog or port.
+    Result<Listener> listen(Endpoint local, int backlog, const ListenOptions& options = {});
+    // Active open. The local endpoint defaults to our address and an ephemeral port. EADDRINUSE when the
+    // four-tuple is taken (TIME_WAIT included), EADDRNOTAVAIL when no ephemeral port is free.
+    Result<Connection> connect(Endpoint remote, std::optional<Endpoint> local = {},
+                               const tcp::ConnectionOptions* options = nullptr);
+
+    // --- Introspection ---
+    const StackConfig& config() const;
+    const tcp::Counters& counters() const;
+    std::uint64_t now_us() const;
+    std::size_t connection_count() const;  // TCBs, in any state
+    std::size_t time_wait_count() const;   // compact TIME_WAIT entries
+    // The TIME_WAIT entry for a four-tuple, if any: when it expires.
+    std::optional<std::uint64_t> time_wait_expiry(const FourTuple& tuple) const;
+    void set_trace(TraceSink* sink);
+
+private:
+    friend class Listener;
+    friend class Connection;
+    class Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tcpp

@@ -1,0 +1,708 @@
+// The Stack: IPv4 in and out, the demultiplexing of segments to connections, listeners and TIME_WAIT
+// entries, the replies of RFC 9293 3.10.7.1 for segments that reach no connection, and the handles.
+
+#include "tcpp/stack.h"
+
+#include <algorithm>
+#include <cassert>
+#include <deque>
+#include <unordered_map>
+#include <vector>
+
+#include "stack/packet_queue.h"
+#include "tcp/isn.h"
+#include "tcp/tcb.h"
+#include "tcp/time_wait.h"
+#include "wire/ipv4.h"
+#include "wire/tcp.h"
+
+namespace tcpp {
+namespace {
+
+using tcp::Tcb;
+using wire::Seq;
+using wire::TcpFlags;
+
+std::error_code errno_code(std::errc value) { return std::make_error_code(value); }
+
+struct EndpointHash {
+    std::size_t operator()(const Endpoint& e) const {
+        return std::hash<std::uint64_t>{}(std::uint64_t{e.address.value()} << 16 | e.port);
+    }
+};
+
+}  // namespace
+
+class Stack::Impl final : public tcp::TcbHost {
+public:
+    struct ConnectionSlot {
+        std::unique_ptr<Tcb> tcb;
+        std::uint32_t generation = 0;
+        bool user_holds = false;     // a Connection handle refers to it
+        std::uint32_t listener = 0;  // passive and not yet accepted: the listener's index + 1
+    };
+
+    struct ListenerSlot {
+        bool open = false;
+        std::uint32_t generation = 0;
+        Endpoint local;
+        std::size_t backlog = 0;
+        ListenOptions options;
+        std::vector<std::uint32_t> syn_queue;     // connections in SYN_RECEIVED
+        std::deque<std::uint32_t> accept_queue;   // connections ESTABLISHED (or since failed), not accepted
+    };
+
+    explicit Impl(Stack& owner, StackConfig config)
+        : owner_(owner), config_(std::move(config)), isn_(config_.secret), output_(std::size_t{config_.mtu} + 64) {}
+
+    // --- TcbHost ---
+    std::uint64_t now_us() const override { return now_; }
+    timer::TimingWheel& timers() override { return timers_; }
+    tcp::Counters& counters() override { return counters_; }
+    const tcp::TcpConfig& config() const override { return config_.tcp; }
+    bool allow_challenge_ack() override;
+    void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+                  std::size_t payload_length) override;
+    void state_changed(Tcb& tcb, State from, State to) override;
+
+    // --- Sans-I/O ---
+    void receive(wire::Bytes packet, std::uint64_t now);
+    void poll(std::uint64_t now);
+    std::optional<std::uint64_t> next_deadline() const;
+    std::optional<wire::Bytes> next_output() { return output_.pop(); }
+
+    // --- Opening ---
+    Result<Listener> listen(Endpoint local, int backlog, const ListenOptions& options);
+    Result<Connection> connect(Endpoint remote, std::optional<Endpoint> local, const tcp::ConnectionOptions* options);
+
+    // --- Handles ---
+    Tcb* tcb(std::uint32_t index, std::uint32_t generation);
+    ListenerSlot* listener(std::uint32_t index, std::uint32_t generation);
+    Result<Connection> accept(ListenerSlot& listener);
+    void close_listener(std::uint32_t index);
+    void release(std::uint32_t index, bool abort);
+
+    // --- Introspection ---
+    const StackConfig& stack_config() const { return config_; }
+    std::size_t connection_count() const { return demux_.size(); }
+    const tcp::TimeWaitTable& time_waits() const { return time_waits_; }
+    void set_trace(TraceSink* sink) { trace_ = sink; }
+
+private:
+    void advance_clock(std::uint64_t now);
+    void segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view);
+    void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
+                          const wire::TcpSegment& segment);
+    void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
+    // RFC 9293 3.10.7.1: the reset for a segment that reaches no connection (or an unacceptable ACK in
+    // LISTEN): <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
+    void reset_for(const FourTuple& tuple, const wire::TcpSegment& segment);
+    void send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8_t flags, std::uint16_t window);
+    void emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb, std::size_t payload_offset,
+                     std::size_t payload_length);
+
+    std::uint32_t new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options);
+    ListenerSlot* find_listener(const Endpoint& local, std::uint32_t& index);
+    bool tuple_in_use(const FourTuple& tuple) const;
+    bool port_in_use(std::uint16_t port) const;
+    // Frees TCBs that are CLOSED, and moves those in TIME_WAIT to compact entries, once no user holds them.
+    void reap();
+    void on_timer(timer::Timer& timer);
+
+    void trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment);
+    void trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to);
+    void trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason);
+
+    Stack& owner_;
+    StackConfig config_;
+    tcp::IsnGenerator isn_;
+    tcp::Counters counters_;
+    std::uint64_t now_ = 0;
+    timer::TimingWheel timers_;
+    stack::PacketQueue output_;
+    std::uint16_t ip_identification_ = 0;
+    TraceSink* trace_ = nullptr;
+
+    std::vector<ConnectionSlot> slots_;
+    std::vector<std::uint32_t> free_slots_;
+    std::unordered_map<FourTuple, std::uint32_t, tcp::FourTupleHash> demux_;
+    std::unordered_map<std::uint16_t, std::uint32_t> port_users_;  // local port -> TCBs and TIME_WAITs on it
+    std::vector<ListenerSlot> listeners_;
+    std::unordered_map<Endpoint, std::uint32_t, EndpointHash> listener_index_;
+    tcp::TimeWaitTable time_waits_;
+    std::vector<std::uint32_t> reap_list_;
+    std::uint32_t next_ephemeral_ = 0;
+
+    std::uint64_t challenge_window_start_ = 0;
+    std::uint32_t challenge_acks_in_window_ = 0;
+};
+
+// ---------------------------------------------------------------------------------------------------------
+// Time
+
+void Stack::Impl::advance_clock(std::uint64_t now) {
+    if (now < now_) now = now_;
+    now_ = now;
+    timers_.advance(now, [this](timer::Timer& timer) { on_timer(timer); });
+    time_waits_.expire(now, [this](const FourTuple& tuple) {
+        ++counters_.TW;
+        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
+    });
+    reap();
+}
+
+void Stack::Impl::on_timer(timer::Timer& timer) {
+    auto& tcb_timer = static_cast<tcp::TcbTimer&>(timer);
+    tcb_timer.owner.on_timer(tcb_timer.kind);
+}
+
+void Stack::Impl::poll(std::uint64_t now) { advance_clock(now); }
+
+std::optional<std::uint64_t> Stack::Impl::next_deadline() const {
+    auto a = timers_.next_deadline();
+    auto b = time_waits_.next_deadline();
+    if (a && b) return std::min(*a, *b);
+    return a ? a : b;
+}
+
+bool Stack::Impl::allow_challenge_ack() {
+    if (now_ - challenge_window_start_ >= 1'000'000) {
+        challenge_window_start_ = now_;
+        challenge_acks_in_window_ = 0;
+    }
+    if (challenge_acks_in_window_ >= config_.tcp.challenge_acks_per_second) return false;
+    ++challenge_acks_in_window_;
+    return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Input
+
+void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
+    advance_clock(now);
+    auto ip = wire::Ipv4View::parse(packet);
+    if (!ip || ip->destination() != config_.address || ip->is_fragment() || ip->protocol() != wire::ip_protocol::tcp) {
+        return;  // IP input proper (ICMP, fragments, other protocols) comes with the real links
+    }
+    auto view = wire::TcpView::parse(*ip, wire::ChecksumCheck::verify);
+    if (!view) {
+        ++counters_.InErrs;
+        if (view.error() == wire::ParseError::bad_checksum) ++counters_.InCsumErrors;
+        return;
+    }
+    ++counters_.InSegs;
+    segment_arrived(*ip, *view);
+    reap();
+}
+
+void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view) {
+    const wire::TcpSegment segment = wire::TcpSegment::from(view);
+    const FourTuple tuple{{ip.destination(), segment.destination_port}, {ip.source(), segment.source_port}};
+    trace_segment(tuple, Direction::in, segment);
+
+    if (auto found = demux_.find(tuple); found != demux_.end()) {
+        ConnectionSlot& slot = slots_[found->second];
+        Tcb& tcb = *slot.tcb;
+        // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
+        // would complete the handshake; our SYN,ACK is sent again, so the client is not refused.
+        if (tcb.state() == State::syn_received && slot.listener != 0 && segment.flags.ack_set() &&
+            !segment.flags.rst_set() && !segment.flags.syn_set()) {
+            ListenerSlot& listener = listeners_[slot.listener - 1];
+            if (listener.accept_queue.size() >= listener.backlog) {
+                ++counters_.ListenOverflows;
+                ++counters_.ListenDrops;
+                trace_drop(tuple, segment, "accept queue full");
+                return;
+            }
+        }
+        tcb.on_segment(segment);
+        return;
+    }
+    if (tcp::TimeWaitEntry* entry = time_waits_.find(tuple)) {
+        bool reopen = false;
+        time_wait_segment(*entry, segment, reopen);
+        if (!reopen) return;
+    }
+    std::uint32_t listener_index = 0;
+    if (ListenerSlot* listener = find_listener(tuple.local, listener_index)) {
+        listener_segment(*listener, listener_index, tuple, segment);
+        return;
+    }
+    reset_for(tuple, segment);
+}
+
+void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen) {
+    const FourTuple tuple = entry.tuple;
+    switch (tcp::classify(entry, segment)) {
+    case tcp::TimeWaitAction::ignore: return;
+    case tcp::TimeWaitAction::ack: send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff); return;
+    case tcp::TimeWaitAction::ack_and_restart:
+        send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff);
+        time_waits_.restart(entry, now_);
+        return;
+    case tcp::TimeWaitAction::new_connection: {
+        std::uint32_t index = 0;
+        if (find_listener(tuple.local, index) == nullptr) {
+            send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff);
+            return;
+        }
+        ++counters_.TWRecycled;
+        time_waits_.erase(tuple);
+        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
+        reopen = true;
+        return;
+    }
+    }
+}
+
+// RFC 9293 3.10.7.2.
+void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
+                                   const wire::TcpSegment& segment) {
+    const TcpFlags flags = segment.flags;
+    if (flags.rst_set()) return;
+    if (flags.ack_set()) {
+        reset_for(tuple, segment);
+        return;
+    }
+    if (!flags.syn_set()) return;
+    if (listener.accept_queue.size() >= listener.backlog || listener.syn_queue.size() >= listener.backlog) {
+        ++counters_.ListenOverflows;
+        ++counters_.ListenDrops;
+        trace_drop(tuple, segment, listener.accept_queue.size() >= listener.backlog ? "accept queue full"
+                                                                                    : "SYN queue full");
+        return;
+    }
+    std::uint32_t index = new_slot(tuple, listener.options.connection);
+    slots_[index].listener = listener_index + 1;
+    listener.syn_queue.push_back(index);
+    slots_[index].tcb->open_passive(segment, isn_.generate(tuple, now_));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+
+void Stack::Impl::transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+                           std::size_t payload_length) {
+    wire::TcpSegment copy = segment;
+    emit_packet(tcb.tuple(), copy, &tcb, payload_offset, payload_length);
+}
+
+void Stack::Impl::reset_for(const FourTuple& tuple, const wire::TcpSegment& segment) {
+    if (segment.flags.rst_set()) return;
+    if (segment.flags.ack_set()) {
+        send_bare(tuple, segment.ack, Seq{0}, TcpFlags::rst, 0);
+    } else {
+        send_bare(tuple, Seq{0}, segment.seq + segment.sequence_length(), TcpFlags::rst | TcpFlags::ack, 0);
+    }
+}
+
+void Stack::Impl::send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8_t flags, std::uint16_t window) {
+    wire::TcpSegment segment;
+    segment.source_port = tuple.local.port;
+    segment.destination_port = tuple.remote.port;
+    segment.seq = seq;
+    segment.ack = ack;
+    segment.flags.bits = flags;
+    segment.window = window;
+    emit_packet(tuple, segment, nullptr, 0, 0);
+}
+
+void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb,
+                              std::size_t payload_offset, std::size_t payload_length) {
+    wire::MutableBytes buffer = output_.reserve();
+    const std::size_t ip_header = wire::Ipv4Header::size();
+    const std::size_t tcp_header = segment.header_size();
+    const std::size_t total = ip_header + tcp_header + payload_length;
+    assert(total <= buffer.size());
+    if (payload_length > 0) {
+        wire::MutableBytes payload = buffer.subspan(ip_header + tcp_header, payload_length);
+        tcb->send_buffer().copy_out(payload_offset, payload);
+        segment.payload = payload;
+    }
+    wire::Ipv4Header ip;
+    ip.identification = ip_identification_++;
+    ip.protocol = wire::ip_protocol::tcp;
+    ip.source = tuple.local.address;
+    ip.destination = tuple.remote.address;
+    ip.payload_length = static_cast<std::uint16_t>(tcp_header + payload_length);
+    ip.emit(buffer);
+    segment.emit(buffer.subspan(ip_header), tuple.local.address, tuple.remote.address);
+    output_.commit(total);
+    ++counters_.OutSegs;
+    if (segment.flags.rst_set()) ++counters_.OutRsts;
+    trace_segment(tuple, Direction::out, segment);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Connections and their lifetime
+
+std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options) {
+    std::uint32_t index;
+    if (!free_slots_.empty()) {
+        index = free_slots_.back();
+        free_slots_.pop_back();
+    } else {
+        index = static_cast<std::uint32_t>(slots_.size());
+        slots_.emplace_back();
+    }
+    ConnectionSlot& slot = slots_[index];
+    slot.tcb = std::make_unique<Tcb>(*this, tuple, options);
+    slot.user_holds = false;
+    slot.listener = 0;
+    demux_.emplace(tuple, index);
+    ++port_users_[tuple.local.port];
+    return index;
+}
+
+void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
+    trace_state(tcb.tuple().local, tcb.tuple().remote, from, to);
+    auto found = demux_.find(tcb.tuple());
+    if (found == demux_.end()) return;
+    const std::uint32_t index = found->second;
+    ConnectionSlot& slot = slots_[index];
+    if (slot.listener != 0 && from == State::syn_received) {
+        ListenerSlot& listener = listeners_[slot.listener - 1];
+        std::erase(listener.syn_queue, index);
+        if (to != State::closed) {
+            listener.accept_queue.push_back(index);  // room was checked before the ACK was processed
+        } else {
+            slot.listener = 0;  // back to LISTEN: the half-open connection just goes
+        }
+    }
+    if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
+}
+
+void Stack::Impl::reap() {
+    while (!reap_list_.empty()) {
+        std::uint32_t index = reap_list_.back();
+        reap_list_.pop_back();
+        ConnectionSlot& slot = slots_[index];
+        if (!slot.tcb || slot.user_holds || slot.listener != 0) continue;
+        Tcb& tcb = *slot.tcb;
+        if (tcb.state() != State::closed && tcb.state() != State::time_wait) continue;
+        const FourTuple tuple = tcb.tuple();
+        if (tcb.state() == State::time_wait) {
+            time_waits_.insert(tuple, tcb.snd_nxt(), tcb.rcv_nxt(), 2 * tcb.options().msl_us, tcb.time_wait_expiry_us());
+            ++port_users_[tuple.local.port];
+        }
+        demux_.erase(tuple);
+        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+        slot.tcb.reset();
+        ++slot.generation;
+        free_slots_.push_back(index);
+    }
+}
+
+void Stack::Impl::release(std::uint32_t index, bool abort) {
+    ConnectionSlot& slot = slots_[index];
+    slot.user_holds = false;
+    if (abort) {
+        slot.tcb->abort();
+    } else {
+        slot.tcb->close();
+    }
+    reap_list_.push_back(index);
+    reap();
+}
+
+Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
+    if (index >= slots_.size()) return nullptr;
+    ConnectionSlot& slot = slots_[index];
+    if (!slot.tcb || slot.generation != generation || !slot.user_holds) return nullptr;
+    return slot.tcb.get();
+}
+
+bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
+    return demux_.contains(tuple) || time_waits_.find(tuple) != nullptr;
+}
+
+bool Stack::Impl::port_in_use(std::uint16_t port) const { return port_users_.contains(port); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Listeners
+
+Stack::Impl::ListenerSlot* Stack::Impl::find_listener(const Endpoint& local, std::uint32_t& index) {
+    auto found = listener_index_.find(local);
+    if (found == listener_index_.end()) found = listener_index_.find(Endpoint{Ipv4Address{}, local.port});
+    if (found == listener_index_.end()) return nullptr;
+    index = found->second;
+    return &listeners_[index];
+}
+
+Stack::Impl::ListenerSlot* Stack::Impl::listener(std::uint32_t index, std::uint32_t generation) {
+    if (index >= listeners_.size()) return nullptr;
+    ListenerSlot& slot = listeners_[index];
+    return slot.open && slot.generation == generation ? &slot : nullptr;
+}
+
+Result<Listener> Stack::Impl::listen(Endpoint local, int backlog, const ListenOptions& options) {
+    if (backlog <= 0 || local.port == 0) return Unexpected{errno_code(std::errc::invalid_argument)};
+    if (local.address != Ipv4Address{} && local.address != config_.address) {
+        return Unexpected{errno_code(std::errc::address_not_available)};
+    }
+    for (const auto& [endpoint, index] : listener_index_) {
+        if (endpoint.port == local.port) return Unexpected{errno_code(std::errc::address_in_use)};
+    }
+    if (!options.reuse_address && port_in_use(local.port)) return Unexpected{errno_code(std::errc::address_in_use)};
+    auto free = std::find_if(listeners_.begin(), listeners_.end(), [](const ListenerSlot& s) { return !s.open; });
+    if (free == listeners_.end()) free = listeners_.insert(listeners_.end(), ListenerSlot{});
+    std::uint32_t index = static_cast<std::uint32_t>(free - listeners_.begin());
+    ListenerSlot& slot = *free;
+    slot.open = true;
+    slot.local = local;
+    slot.backlog = static_cast<std::size_t>(backlog);
+    slot.options = options;
+    listener_index_[local] = index;
+    trace_state(local, std::nullopt, State::closed, State::listen);
+    return Listener{&owner_, index, slot.generation};
+}
+
+Result<Connection> Stack::Impl::accept(ListenerSlot& listener) {
+    if (listener.accept_queue.empty()) return Unexpected{errno_code(std::errc::resource_unavailable_try_again)};
+    std::uint32_t index = listener.accept_queue.front();
+    listener.accept_queue.pop_front();
+    ConnectionSlot& slot = slots_[index];
+    slot.listener = 0;
+    slot.user_holds = true;
+    return Connection{&owner_, index, slot.generation};
+}
+
+void Stack::Impl::close_listener(std::uint32_t index) {
+    ListenerSlot& listener = listeners_[index];
+    std::vector<std::uint32_t> children(listener.syn_queue.begin(), listener.syn_queue.end());
+    children.insert(children.end(), listener.accept_queue.begin(), listener.accept_queue.end());
+    listener.syn_queue.clear();
+    listener.accept_queue.clear();
+    for (std::uint32_t child : children) {
+        slots_[child].listener = 0;
+        slots_[child].tcb->abort();  // the peer's connection is reset, as Linux does
+        reap_list_.push_back(child);
+    }
+    listener_index_.erase(listener.local);
+    listener.open = false;
+    ++listener.generation;
+    trace_state(listener.local, std::nullopt, State::listen, State::closed);
+    reap();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Active open
+
+Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint> local,
+                                        const tcp::ConnectionOptions* options) {
+    if (remote.port == 0 || remote.address == Ipv4Address{}) return Unexpected{errno_code(std::errc::invalid_argument)};
+    FourTuple tuple{{config_.address, 0}, remote};
+    if (local) {
+        if (local->address != Ipv4Address{} && local->address != config_.address) {
+            return Unexpected{errno_code(std::errc::address_not_available)};
+        }
+        tuple.local.port = local->port;
+    }
+    if (tuple.local.port != 0) {
+        if (tuple_in_use(tuple)) return Unexpected{errno_code(std::errc::address_in_use)};
+    } else {
+        // RFC 6056 style: walk the range from a moving start, skipping ports a listener holds and
+        // four-tuples in use.
+        const std::uint32_t range = std::uint32_t{config_.ephemeral_last} - config_.ephemeral_first + 1;
+        for (std::uint32_t tries = 0; tries < range; ++tries) {
+            std::uint16_t port = static_cast<std::uint16_t>(config_.ephemeral_first + (next_ephemeral_++ % range));
+            tuple.local.port = port;
+            bool listened = listener_index_.contains({Ipv4Address{}, port}) ||
+                            listener_index_.contains({config_.address, port});
+            if (!listened && !tuple_in_use(tuple)) break;
+            tuple.local.port = 0;
+        }
+        if (tuple.local.port == 0) return Unexpected{errno_code(std::errc::address_not_available)};
+    }
+    std::uint32_t index = new_slot(tuple, options ? *options : config_.tcp.defaults);
+    ConnectionSlot& slot = slots_[index];
+    slot.user_holds = true;
+    slot.tcb->open_active(isn_.generate(tuple, now_));
+    return Connection{&owner_, index, slot.generation};
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Trace
+
+void Stack::Impl::trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment) {
+    if (!trace_) return;
+    TraceEvent event;
+    event.type = TraceEvent::Type::segment;
+    event.t_us = now_;
+    event.node = config_.name;
+    event.local = tuple.local;
+    event.remote = tuple.remote;
+    event.direction = direction;
+    event.segment = &segment;
+    trace_->record(event);
+}
+
+void Stack::Impl::trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to) {
+    if (!trace_) return;
+    TraceEvent event;
+    event.type = TraceEvent::Type::state;
+    event.t_us = now_;
+    event.node = config_.name;
+    event.local = local;
+    event.remote = remote;
+    event.from = from;
+    event.to = to;
+    trace_->record(event);
+}
+
+void Stack::Impl::trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason) {
+    if (!trace_) return;
+    TraceEvent event;
+    event.type = TraceEvent::Type::drop;
+    event.t_us = now_;
+    event.node = config_.name;
+    event.local = tuple.local;
+    event.remote = tuple.remote;
+    event.direction = Direction::in;
+    event.segment = &segment;
+    event.reason = reason;
+    trace_->record(event);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The public classes
+
+Stack::Stack(StackConfig config) : impl_(std::make_unique<Impl>(*this, std::move(config))) {}
+Stack::~Stack() = default;
+
+void Stack::receive(wire::Bytes packet, std::uint64_t now_us) { impl_->receive(packet, now_us); }
+void Stack::poll(std::uint64_t now_us) { impl_->poll(now_us); }
+std::optional<std::uint64_t> Stack::next_deadline() const { return impl_->next_deadline(); }
+std::optional<wire::Bytes> Stack::next_output() { return impl_->next_output(); }
+Result<Listener> Stack::listen(Endpoint local, int backlog, const ListenOptions& options) {
+    return impl_->listen(local, backlog, options);
+}
+Result<Connection> Stack::connect(Endpoint remote, std::optional<Endpoint> local, const tcp::ConnectionOptions* options) {
+    return impl_->connect(remote, local, options);
+}
+const StackConfig& Stack::config() const { return impl_->stack_config(); }
+const tcp::Counters& Stack::counters() const { return const_cast<Impl&>(*impl_).counters(); }
+std::uint64_t Stack::now_us() const { return impl_->now_us(); }
+std::size_t Stack::connection_count() const { return impl_->connection_count(); }
+std::size_t Stack::time_wait_count() const { return impl_->time_waits().size(); }
+std::optional<std::uint64_t> Stack::time_wait_expiry(const FourTuple& tuple) const {
+    const tcp::TimeWaitEntry* entry = impl_->time_waits().find(tuple);
+    if (!entry) return std::nullopt;
+    return entry->expiry();
+}
+void Stack::set_trace(TraceSink* sink) { impl_->set_trace(sink); }
+
+Result<Connection> Listener::accept() {
+    auto* slot = stack_ ? stack_->impl_->listener(index_, generation_) : nullptr;
+    if (!slot) return Unexpected{errno_code(std::errc::bad_file_descriptor)};
+    return stack_->impl_->accept(*slot);
+}
+
+void Listener::close() {
+    if (stack_ && stack_->impl_->listener(index_, generation_)) stack_->impl_->close_listener(index_);
+    stack_ = nullptr;
+}
+
+bool Listener::valid() const { return stack_ && stack_->impl_->listener(index_, generation_); }
+Endpoint Listener::local() const {
+    auto* slot = stack_ ? stack_->impl_->listener(index_, generation_) : nullptr;
+    return slot ? slot->local : Endpoint{};
+}
+std::size_t Listener::accept_queue_size() const {
+    auto* slot = stack_ ? stack_->impl_->listener(index_, generation_) : nullptr;
+    return slot ? slot->accept_queue.size() : 0;
+}
+std::size_t Listener::syn_queue_size() const {
+    auto* slot = stack_ ? stack_->impl_->listener(index_, generation_) : nullptr;
+    return slot ? slot->syn_queue.size() : 0;
+}
+
+namespace {
+
+template <class T>
+Result<T> bad_handle() {
+    return Unexpected{errno_code(std::errc::bad_file_descriptor)};
+}
+
+}  // namespace
+
+Result<std::size_t> Connection::send(wire::Bytes data) {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return bad_handle<std::size_t>();
+    std::error_code error;
+    std::size_t n = tcb->send(data, error);
+    if (error) return Unexpected{error};
+    return n;
+}
+
+Result<std::size_t> Connection::receive(wire::MutableBytes out) {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return bad_handle<std::size_t>();
+    std::error_code error;
+    std::size_t n = tcb->receive(out, error);
+    if (error) return Unexpected{error};
+    return n;
+}
+
+std::error_code Connection::shutdown() {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return errno_code(std::errc::bad_file_descriptor);
+    return tcb->shutdown_write();
+}
+
+void Connection::close() {
+    if (stack_ && stack_->impl_->tcb(index_, generation_)) stack_->impl_->release(index_, false);
+    stack_ = nullptr;
+}
+
+void Connection::abort() {
+    if (stack_ && stack_->impl_->tcb(index_, generation_)) stack_->impl_->release(index_, true);
+    stack_ = nullptr;
+}
+
+bool Connection::valid() const { return stack_ && stack_->impl_->tcb(index_, generation_); }
+
+State Connection::state() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->state() : State::closed;
+}
+
+FourTuple Connection::tuple() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->tuple() : FourTuple{};
+}
+
+std::error_code Connection::error() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->error() : errno_code(std::errc::bad_file_descriptor);
+}
+
+bool Connection::readable() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb && tcb->readable();
+}
+
+bool Connection::writable() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb && tcb->writable();
+}
+
+std::size_t Connection::bytes_unread() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->receive_buffer().size() : 0;
+}
+
+std::size_t Connection::bytes_unacknowledged() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->send_buffer().size() : 0;
+}
+
+tcp::ConnectionOptions& Connection::options() {
+    Tcb* tcb = stack_->impl_->tcb(index_, generation_);
+    assert(tcb);
+    return tcb->options();
+}
+
+}  // namespace tcpp

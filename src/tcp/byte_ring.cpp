@@ -1,0 +1,51 @@
+#include "tcp/byte_ring.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstring>
+
+namespace tcpp::tcp {
+
+bool ByteRing::set_capacity(std::size_t capacity) {
+    if (!empty()) return false;
+    storage_.reset();
+    capacity_ = capacity;
+    head_ = 0;
+    return true;
+}
+
+void ByteRing::release() {
+    if (empty()) storage_.reset();
+}
+
+std::size_t ByteRing::push(wire::Bytes data) {
+    std::size_t n = std::min(data.size(), free_space());
+    if (n == 0) return 0;
+    if (!storage_) {
+        storage_ = std::make_unique_for_overwrite<std::byte[]>(capacity_);
+        head_ = 0;
+    }
+    std::size_t tail = (head_ + size_) % capacity_;
+    std::size_t first = std::min(n, capacity_ - tail);
+    std::memcpy(storage_.get() + tail, data.data(), first);
+    std::memcpy(storage_.get(), data.data() + first, n - first);
+    size_ += n;
+    return n;
+}
+
+void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
+    assert(offset + out.size() <= size_);
+    if (out.empty()) return;
+    std::size_t start = (head_ + offset) % capacity_;
+    std::size_t first = std::min(out.size(), capacity_ - start);
+    std::memcpy(out.data(), storage_.get() + start, first);
+    std::memcpy(out.data() + first, storage_.get(), out.size() - first);
+}
+
+void ByteRing::consume(std::size_t n) {
+    assert(n <= size_);
+    size_ -= n;
+    head_ = size_ == 0 ? 0 : (head_ + n) % capacity_;
+}
+
+}  // namespace tcpp::tcp

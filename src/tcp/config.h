@@ -1,0 +1,40 @@
+#pragma once
+// Settings of the TCP engine: the stack's defaults, and what each connection may change.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+
+#include "tcp/rtt.h"
+
+namespace tcpp::tcp {
+
+struct Linger {
+    bool on = false;
+    std::uint64_t timeout_us = 0;  // with on: 0 makes close() an abort (RST, no TIME_WAIT)
+};
+
+// What a connection may set for itself (socket options).
+struct ConnectionOptions {
+    Linger linger{};
+    std::uint64_t msl_us = 30'000'000;  // TIME_WAIT lasts 2*MSL: 60 s, as on Linux
+    std::size_t send_buffer = 64 * 1024;
+    std::size_t receive_buffer = 64 * 1024;
+};
+
+// Stack-wide settings. The retry limits are Linux's defaults (net.ipv4.tcp_syn_retries,
+// tcp_synack_retries, tcp_retries2).
+struct TcpConfig {
+    std::uint16_t mss = 1460;           // announced in our SYNs: the MTU less 40 bytes of headers
+    RtoLimits rto{};
+    unsigned syn_retries = 6;
+    unsigned synack_retries = 5;
+    unsigned retries = 15;
+    std::uint32_t challenge_acks_per_second = 1000;  // RFC 5961 section 7
+    ConnectionOptions defaults{};
+};
+
+// RFC 9293 3.7.1 / RFC 6691: the MSS to assume when the peer sends no MSS option.
+inline constexpr std::uint16_t default_mss = 536;
+
+}  // namespace tcpp::tcp

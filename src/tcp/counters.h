@@ -1,0 +1,37 @@
+#pragma once
+// The stack's counters, named as Linux names them (netstat -s, /proc/net/snmp and netstat).
+
+#include <cstdint>
+
+namespace tcpp::tcp {
+
+struct Counters {
+    // Tcp: (RFC 4022 MIB)
+    std::uint64_t ActiveOpens = 0;     // CLOSED -> SYN_SENT
+    std::uint64_t PassiveOpens = 0;    // LISTEN -> SYN_RECEIVED
+    std::uint64_t AttemptFails = 0;    // SYN_SENT/SYN_RECEIVED -> CLOSED, or SYN_RECEIVED -> LISTEN
+    std::uint64_t EstabResets = 0;     // ESTABLISHED/CLOSE_WAIT -> CLOSED by a reset
+    std::uint64_t CurrEstab = 0;       // now in ESTABLISHED or CLOSE_WAIT
+    std::uint64_t InSegs = 0;
+    std::uint64_t OutSegs = 0;
+    std::uint64_t RetransSegs = 0;
+    std::uint64_t InErrs = 0;          // segments received in error (bad checksum, malformed)
+    std::uint64_t OutRsts = 0;
+    std::uint64_t InCsumErrors = 0;
+    // TcpExt:
+    std::uint64_t ListenOverflows = 0;  // a completing ACK or a SYN dropped: accept queue full
+    std::uint64_t ListenDrops = 0;
+    std::uint64_t TCPTimeouts = 0;      // retransmission timer expiries
+    std::uint64_t TCPAbortOnData = 0;   // close() with unread data, or data after close: RST
+    std::uint64_t TCPAbortOnClose = 0;  // close() with linger {on, 0}, or abort()
+    std::uint64_t TCPAbortOnTimeout = 0;
+    std::uint64_t TCPChallengeACK = 0;
+    std::uint64_t TCPSYNChallenge = 0;
+    std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
+    std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
+    std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)
+    std::uint64_t TWKilled = 0;
+    std::uint64_t OutOfWindowIcmps = 0;
+};
+
+}  // namespace tcpp::tcp

@@ -1,0 +1,620 @@
+#include "tcp/tcb.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace tcpp::tcp {
+namespace {
+
+using wire::Seq;
+using wire::TcpFlags;
+
+std::error_code errno_code(std::errc value) { return std::make_error_code(value); }
+
+}  // namespace
+
+Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options)
+    : host_(host),
+      tuple_(tuple),
+      options_(options),
+      send_buffer_(options.send_buffer),
+      receive_buffer_(options.receive_buffer),
+      rtt_(host.config().rto) {}
+
+// ---------------------------------------------------------------------------------------------------------
+// State changes
+
+void Tcb::set_state(State next) {
+    State previous = state_;
+    if (previous == next) return;
+    state_ = next;
+    Counters& counters = host_.counters();
+    auto counts_as_established = [](State s) { return s == State::established || s == State::close_wait; };
+    if (counts_as_established(next) && !counts_as_established(previous)) ++counters.CurrEstab;
+    if (counts_as_established(previous) && !counts_as_established(next)) --counters.CurrEstab;
+    if (next == State::closed) {
+        if (previous == State::syn_sent || previous == State::syn_received) ++counters.AttemptFails;
+        if (counts_as_established(previous)) ++counters.EstabResets;  // as Linux counts it
+    }
+    host_.state_changed(*this, previous, next);
+}
+
+void Tcb::enter_closed(std::error_code error) {
+    if (error && !error_) error_ = error;
+    ack_pending_ = false;
+    host_.timers().cancel(retransmission_timer_);
+    host_.timers().cancel(linger_timer_);
+    set_state(State::closed);
+}
+
+void Tcb::enter_time_wait() {
+    host_.timers().cancel(retransmission_timer_);
+    set_state(State::time_wait);
+    // RFC 9293 3.10.7.4 step eight: start the time-wait timer (2*MSL).
+    host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * options_.msl_us);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Opening
+
+void Tcb::open_active(Seq iss) {
+    assert(state_ == State::closed);
+    iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
+    ++host_.counters().ActiveOpens;
+    set_state(State::syn_sent);
+    send_syn();
+}
+
+void Tcb::open_passive(const wire::TcpSegment& syn, Seq iss) {
+    assert(state_ == State::closed);
+    passive_ = true;
+    irs_ = syn.seq;
+    rcv_nxt_ = syn.seq + 1;
+    iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
+    if (syn.options.mss) peer_mss_ = *syn.options.mss;
+    // RFC 9293 3.10.7.2: the SYN's window is the first send window; wl1/wl2 so the first ACK updates it.
+    snd_wnd_ = max_snd_wnd_ = syn.window;
+    snd_wl1_ = syn.seq;
+    snd_wl2_ = iss;
+    ++host_.counters().PassiveOpens;
+    set_state(State::syn_received);
+    send_syn();
+}
+
+void Tcb::send_syn() {
+    std::uint8_t flags = TcpFlags::syn | (state_ == State::syn_received ? TcpFlags::ack : 0);
+    bool retransmission = snd_max_ != iss_;
+    transmit(iss_, flags, 0, 0, true);
+    if (retransmission) {
+        ++host_.counters().RetransSegs;
+    } else {
+        rtt_timing_ = true;
+        rtt_seq_ = iss_;
+        rtt_sent_us_ = host_.now_us();
+    }
+    snd_nxt_ = iss_ + 1;
+    if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
+    arm_retransmission();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// User calls
+
+std::size_t Tcb::send(wire::Bytes data, std::error_code& error) {
+    error.clear();
+    if (error_) {
+        error = error_;
+        return 0;
+    }
+    switch (state_) {
+    case State::closed:
+    case State::listen: error = errno_code(std::errc::not_connected); return 0;
+    case State::syn_sent:
+    case State::syn_received:
+    case State::established:
+    case State::close_wait: break;
+    default: error = errno_code(std::errc::broken_pipe); return 0;
+    }
+    if (fin_queued_) {
+        error = errno_code(std::errc::broken_pipe);
+        return 0;
+    }
+    std::size_t queued = send_buffer_.push(data);
+    if (queued == 0 && !data.empty()) error = errno_code(std::errc::resource_unavailable_try_again);
+    output();
+    return queued;
+}
+
+std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
+    error.clear();
+    if (!receive_buffer_.empty()) {
+        std::size_t n = std::min(out.size(), receive_buffer_.size());
+        std::uint16_t window_before = rcv_wnd();
+        receive_buffer_.copy_out(0, out.first(n));
+        receive_buffer_.consume(n);
+        // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
+        // by a full segment or half the buffer, whichever is less.
+        std::size_t threshold = std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2);
+        if (is_synchronized(state_) && state_ != State::time_wait && !fin_received_ &&
+            static_cast<std::size_t>(rcv_wnd() - window_before) >= threshold && window_before < threshold) {
+            send_ack();
+        }
+        return n;
+    }
+    if (fin_received_) return 0;
+    if (error_) {
+        error = error_;
+        return 0;
+    }
+    error = state_ == State::closed ? errno_code(std::errc::not_connected)
+                                    : errno_code(std::errc::resource_unavailable_try_again);
+    return 0;
+}
+
+std::error_code Tcb::shutdown_write() {
+    if (error_) return error_;
+    switch (state_) {
+    case State::syn_received:
+    case State::established:
+    case State::close_wait: break;
+    case State::closed:
+    case State::listen:
+    case State::syn_sent: return errno_code(std::errc::not_connected);
+    default: return {};  // already sending or sent our FIN
+    }
+    fin_queued_ = true;
+    fin_seq_ = send_buffer_seq() + static_cast<std::uint32_t>(send_buffer_.size());
+    set_state(state_ == State::close_wait ? State::last_ack : State::fin_wait_1);
+    output();
+    return {};
+}
+
+void Tcb::close() {
+    user_closed_ = true;
+    if (options_.linger.on && options_.linger.timeout_us == 0) {
+        ++host_.counters().TCPAbortOnData;  // Linux's name for an abort by linger {on, 0}
+        abort();
+        return;
+    }
+    // RFC 2525 2.17: closing with data the user never read loses it; tell the peer with a reset.
+    if (!receive_buffer_.empty() && is_synchronized(state_)) {
+        ++host_.counters().TCPAbortOnClose;
+        send_reset_and_close();
+        return;
+    }
+    switch (state_) {
+    case State::syn_sent: enter_closed({}); return;  // 3.10.4: delete the TCB, no segment
+    case State::syn_received:
+    case State::established:
+    case State::close_wait:
+        (void)shutdown_write();
+        break;
+    default: break;  // CLOSED, or closing already
+    }
+    if (options_.linger.on && !close_complete()) {
+        host_.timers().arm(linger_timer_, host_.now_us() + options_.linger.timeout_us);
+    }
+}
+
+void Tcb::abort() {
+    user_closed_ = true;
+    switch (state_) {
+    case State::syn_received:
+    case State::established:
+    case State::fin_wait_1:
+    case State::fin_wait_2:
+    case State::close_wait: send_reset_and_close(); return;
+    default: enter_closed({}); return;
+    }
+}
+
+void Tcb::send_reset_and_close() {
+    // Linux's reset on abort carries an ACK too: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>.
+    transmit(snd_max_, TcpFlags::rst | TcpFlags::ack);
+    enter_closed({});
+}
+
+bool Tcb::readable() const { return !receive_buffer_.empty() || fin_received_ || error_; }
+
+bool Tcb::writable() const {
+    if (error_) return true;
+    bool can_send = state_ == State::established || state_ == State::close_wait;
+    return can_send && !fin_queued_ && send_buffer_.free_space() > 0;
+}
+
+bool Tcb::close_complete() const {
+    return state_ == State::closed || state_ == State::time_wait || state_ == State::fin_wait_2 || fin_acked();
+}
+
+std::uint16_t Tcb::rcv_wnd() const {
+    return static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free_space(), 0xffff));
+}
+
+std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.config().mss); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Segment arrival
+
+void Tcb::on_segment(const wire::TcpSegment& segment) {
+    switch (state_) {
+    case State::closed:
+    case State::listen: return;  // the stack handles these without a TCB
+    case State::syn_sent: on_segment_syn_sent(segment); return;
+    case State::time_wait: time_wait_segment(segment); return;
+    default:
+        on_segment_synchronized(segment);
+        flush_ack();
+        return;
+    }
+}
+
+void Tcb::flush_ack() {
+    if (ack_pending_ && state_ != State::closed) send_ack();
+    ack_pending_ = false;
+}
+
+// RFC 9293 3.10.7.3.
+void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
+    const TcpFlags flags = segment.flags;
+    // First, the ACK: it must acknowledge our SYN and nothing beyond.
+    bool ack_acceptable = false;
+    if (flags.ack_set()) {
+        if (segment.ack <= iss_ || segment.ack > snd_max_) {
+            if (!flags.rst_set()) transmit(segment.ack, TcpFlags::rst);
+            return;
+        }
+        ack_acceptable = true;  // snd_una <= ack <= snd_nxt holds, since snd_una == iss here
+    }
+    // Second, the RST: believed only with an acceptable ACK (RFC 5961 3.2 for SYN_SENT).
+    if (flags.rst_set()) {
+        if (ack_acceptable) enter_closed(errno_code(std::errc::connection_refused));
+        return;
+    }
+    // Fourth, the SYN.
+    if (!flags.syn_set()) return;
+    irs_ = segment.seq;
+    rcv_nxt_ = segment.seq + 1;
+    if (segment.options.mss) peer_mss_ = *segment.options.mss;
+    if (ack_acceptable) {
+        snd_una_ = segment.ack;
+        if (rtt_timing_ && segment.ack > rtt_seq_) {
+            rtt_.add_sample(host_.now_us() - rtt_sent_us_);
+            rtt_timing_ = false;
+        }
+    }
+    snd_wnd_ = max_snd_wnd_ = segment.window;
+    snd_wl1_ = segment.seq;
+    snd_wl2_ = segment.ack;
+    if (syn_acked()) {
+        retries_ = 0;
+        rtt_.reset_backoff();
+        host_.timers().cancel(retransmission_timer_);
+        set_state(State::established);
+        // Data queued before the handshake completed goes out now, carrying the ACK; else a bare ACK.
+        ack_pending_ = true;
+        output();
+        flush_ack();
+        return;
+    }
+    // Simultaneous open: SYN_RECEIVED, and our SYN again with an ACK (3.10.7.3, "Otherwise, ...").
+    set_state(State::syn_received);
+    transmit(iss_, TcpFlags::syn | TcpFlags::ack, 0, 0, true);
+}
+
+// RFC 9293 3.10.7.4, first check: the four cases of segment length and receive window.
+bool Tcb::acceptable(const wire::TcpSegment& segment) const {
+    const std::uint32_t length = segment.sequence_length();
+    const std::uint32_t window = rcv_wnd();
+    if (length == 0) {
+        return window == 0 ? segment.seq == rcv_nxt_ : wire::in_window(segment.seq, rcv_nxt_, window);
+    }
+    if (window == 0) return false;
+    return wire::in_window(segment.seq, rcv_nxt_, window) ||
+           wire::in_window(segment.seq + (length - 1), rcv_nxt_, window);
+}
+
+void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
+    const TcpFlags flags = segment.flags;
+
+    if (!acceptable(segment)) {
+        if (flags.rst_set()) return;
+        // A retransmission of the SYN we answered: our SYN,ACK was lost, send it again.
+        if (state_ == State::syn_received && flags.syn_set() && !flags.ack_set() && segment.seq == irs_) {
+            transmit(iss_, TcpFlags::syn | TcpFlags::ack, 0, 0, true);
+            ++host_.counters().RetransSegs;
+            return;
+        }
+        // RCV.WND is zero: still take a valid ACK (3.10.7.4, "special allowance").
+        if (rcv_wnd() == 0 && segment.seq == rcv_nxt_ && flags.ack_set() && !flags.syn_set()) {
+            (void)process_ack(segment);
+        }
+        send_ack();
+        return;
+    }
+
+    // Second, the RST (RFC 5961 3.2): only an exact match resets; in-window gets a challenge ACK.
+    if (flags.rst_set()) {
+        if (segment.seq != rcv_nxt_) {
+            send_challenge_ack(false);
+            return;
+        }
+        switch (state_) {
+        case State::syn_received:
+            // A passive open goes back to LISTEN (the stack drops this TCB); an active one was refused.
+            enter_closed(passive_ ? std::error_code{} : errno_code(std::errc::connection_refused));
+            return;
+        case State::established:
+        case State::fin_wait_1:
+        case State::fin_wait_2:
+        case State::close_wait: enter_closed(errno_code(std::errc::connection_reset)); return;
+        default: enter_closed({}); return;  // CLOSING, LAST_ACK
+        }
+    }
+
+    // Fourth, a SYN in a synchronized state (RFC 5961 4.2): a challenge ACK, whatever its number.
+    if (flags.syn_set()) {
+        if (state_ == State::syn_received && passive_) {
+            enter_closed({});  // RFC 9293: return this connection to LISTEN
+            return;
+        }
+        send_challenge_ack(true);
+        return;
+    }
+
+    // Fifth, the ACK.
+    if (!flags.ack_set()) return;
+    if (!process_ack(segment)) return;
+    if (state_ == State::closed) return;
+
+    // Seventh and eighth, the text and the FIN.
+    process_text(segment);
+    if (state_ == State::closed) return;
+    if (flags.fin_set() && segment.seq + static_cast<std::uint32_t>(segment.payload.size()) == rcv_nxt_) {
+        process_fin(segment);
+    }
+    if (state_ == State::fin_wait_1 && fin_acked()) set_state(State::fin_wait_2);
+    output();
+}
+
+bool Tcb::process_ack(const wire::TcpSegment& segment) {
+    const Seq ack = segment.ack;
+    if (state_ == State::syn_received) {
+        if (!(snd_una_ < ack && ack <= snd_max_)) {
+            transmit(ack, TcpFlags::rst);  // <SEQ=SEG.ACK><CTL=RST>
+            return false;
+        }
+        snd_wnd_ = segment.window;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        snd_wl1_ = segment.seq;
+        snd_wl2_ = ack;
+        set_state(State::established);
+    }
+    // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped. RFC 5961 5.2: so is
+    // one older than SND.UNA - MAX.SND.WND, which a blind attacker might have guessed.
+    if (ack > snd_max_ || ack < snd_una_ - max_snd_wnd_) {
+        send_ack();
+        return false;
+    }
+    if (snd_una_ < ack) {
+        std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
+        if (!syn_acked()) --acked;  // the SYN's sequence number
+        if (fin_queued_ && ack == fin_seq_ + 1) --acked;
+        send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
+        snd_una_ = ack;
+        if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
+        if (rtt_timing_ && ack > rtt_seq_) {
+            rtt_.add_sample(host_.now_us() - rtt_sent_us_);
+            rtt_timing_ = false;
+        }
+        retries_ = 0;
+        rtt_.reset_backoff();
+        // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
+        if (snd_una_ == snd_max_) {
+            host_.timers().cancel(retransmission_timer_);
+        } else {
+            arm_retransmission();
+        }
+    }
+    // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
+    if (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack)) {
+        snd_wnd_ = segment.window;
+        max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
+        snd_wl1_ = segment.seq;
+        snd_wl2_ = ack;
+    }
+    switch (state_) {
+    case State::closing:
+        if (fin_acked()) enter_time_wait();
+        break;
+    case State::last_ack:
+        if (fin_acked()) {
+            enter_closed({});
+            return false;
+        }
+        break;
+    default: break;
+    }
+    return true;
+}
+
+void Tcb::process_text(const wire::TcpSegment& segment) {
+    if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) return;
+    wire::Bytes payload = segment.payload;
+    if (payload.empty()) return;
+    Seq seq = segment.seq;
+    if (seq < rcv_nxt_) {  // the front was received before
+        std::size_t seen = static_cast<std::uint32_t>(rcv_nxt_ - seq);
+        payload = payload.subspan(std::min(seen, payload.size()));
+        seq = rcv_nxt_;
+    }
+    if (seq != rcv_nxt_ || payload.empty()) {  // a gap before it (no reassembly yet), or a duplicate
+        ack_pending_ = true;
+        return;
+    }
+    // Data for a connection the user has closed cannot be delivered: reset it (as Linux does).
+    if (user_closed_) {
+        ++host_.counters().TCPAbortOnData;
+        rcv_nxt_ += static_cast<std::uint32_t>(payload.size());
+        send_reset_and_close();
+        return;
+    }
+    std::size_t taken = receive_buffer_.push(payload);
+    rcv_nxt_ += static_cast<std::uint32_t>(taken);
+    ack_pending_ = true;
+}
+
+void Tcb::process_fin(const wire::TcpSegment&) {
+    if (fin_received_) return;
+    fin_received_ = true;
+    rcv_nxt_ += 1;
+    ack_pending_ = true;
+    switch (state_) {
+    case State::syn_received:
+    case State::established: set_state(State::close_wait); break;
+    case State::fin_wait_1:
+        if (fin_acked()) {
+            enter_time_wait();
+        } else {
+            set_state(State::closing);
+        }
+        break;
+    case State::fin_wait_2: enter_time_wait(); break;
+    default: break;
+    }
+}
+
+// TIME_WAIT (RFC 9293 3.10.7.4, and RFC 1337): a reset is ignored; a retransmitted FIN is acknowledged
+// and restarts the 2*MSL timeout; anything else gets an ACK.
+void Tcb::time_wait_segment(const wire::TcpSegment& segment) {
+    if (segment.flags.rst_set()) return;
+    send_ack();
+    if (segment.flags.fin_set() && segment.seq + segment.sequence_length() == rcv_nxt_) {
+        host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * options_.msl_us);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Output
+
+void Tcb::output() {
+    switch (state_) {
+    case State::established:
+    case State::close_wait:
+    case State::fin_wait_1:
+    case State::closing:
+    case State::last_ack: break;
+    default: return;
+    }
+    const std::uint16_t mss = effective_mss();
+    while (!(fin_queued_ && snd_nxt_ == fin_seq_ + 1)) {
+        std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
+        std::size_t available = send_buffer_.size() - offset;
+        std::int64_t usable = std::int64_t{snd_wnd_} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(usable, 0)),
+                                                    mss});
+        bool fin = fin_queued_ && offset + length == send_buffer_.size();
+        if (length == 0 && !fin) break;
+        std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
+        if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
+        bool retransmission = snd_nxt_ < snd_max_;
+        transmit(snd_nxt_, flags, offset, length);
+        if (retransmission) {
+            ++host_.counters().RetransSegs;
+        } else if (!rtt_timing_) {
+            rtt_timing_ = true;
+            rtt_seq_ = snd_nxt_;
+            rtt_sent_us_ = host_.now_us();
+        }
+        snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+        if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
+        if (!retransmission_timer_.armed()) arm_retransmission();
+    }
+    // Data waits behind a zero window: the retransmission timer doubles as the persist timer.
+    if (!retransmission_timer_.armed() && snd_wnd_ == 0 && !send_buffer_.empty()) arm_retransmission();
+}
+
+void Tcb::send_ack() { transmit(snd_nxt_, TcpFlags::ack); }
+
+void Tcb::send_challenge_ack(bool for_syn) {
+    if (!host_.allow_challenge_ack()) {
+        ++host_.counters().TCPChallengeACKLimit;
+        return;
+    }
+    ++host_.counters().TCPChallengeACK;
+    if (for_syn) ++host_.counters().TCPSYNChallenge;
+    send_ack();
+}
+
+void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std::size_t length, bool with_mss) {
+    wire::TcpSegment segment;
+    segment.source_port = tuple_.local.port;
+    segment.destination_port = tuple_.remote.port;
+    segment.seq = seq;
+    segment.flags.bits = flags;
+    if (flags & TcpFlags::ack) segment.ack = rcv_nxt_;
+    segment.window = (flags & TcpFlags::rst) && !(flags & TcpFlags::ack) ? 0 : rcv_wnd();
+    if (with_mss) segment.options.mss = host_.config().mss;
+    if (flags & TcpFlags::ack) ack_pending_ = false;
+    host_.transmit(*this, segment, payload_offset, length);
+}
+
+void Tcb::arm_retransmission() { host_.timers().arm(retransmission_timer_, host_.now_us() + rtt_.rto_us()); }
+
+// ---------------------------------------------------------------------------------------------------------
+// Timeouts
+
+void Tcb::on_timer(TimerKind kind) {
+    if (kind == TimerKind::linger) return;  // the stack tells the closing user; the close goes on
+    switch (state_) {
+    case State::time_wait:
+        ++host_.counters().TW;
+        enter_closed({});
+        return;
+    case State::fin_wait_2: enter_closed({}); return;  // an orphan whose peer never closed
+    case State::closed:
+    case State::listen: return;
+    default: on_retransmission_timeout(); return;
+    }
+}
+
+void Tcb::on_retransmission_timeout() {
+    const TcpConfig& config = host_.config();
+    unsigned limit = state_ == State::syn_sent       ? config.syn_retries
+                     : state_ == State::syn_received ? config.synack_retries
+                                                     : config.retries;
+    if (retries_ >= limit) {
+        ++host_.counters().TCPAbortOnTimeout;
+        enter_closed(passive_ && state_ == State::syn_received ? std::error_code{}
+                                                              : errno_code(std::errc::timed_out));
+        return;
+    }
+    ++retries_;
+    ++host_.counters().TCPTimeouts;
+    rtt_.back_off();
+    rtt_timing_ = false;  // Karn: no sample from a retransmitted segment
+    if (!syn_acked()) {
+        send_syn();
+        return;
+    }
+    if (snd_una_ == snd_max_ && snd_wnd_ == 0 && !send_buffer_.empty()) {
+        // A zero-window probe: one byte past the window, so the peer answers with its window.
+        transmit(snd_una_, TcpFlags::ack, 0, 1);
+        snd_nxt_ = snd_max_ = snd_una_ + 1;
+        arm_retransmission();
+        return;
+    }
+    if (snd_una_ == snd_max_) return;  // nothing outstanding
+    // Go back: resend the first outstanding segment alone; ACKs clock out the rest (snd_nxt < snd_max).
+    snd_nxt_ = snd_una_;
+    std::size_t offset = static_cast<std::uint32_t>(snd_una_ - send_buffer_seq());
+    std::size_t length = std::min<std::size_t>({send_buffer_.size() - std::min(offset, send_buffer_.size()),
+                                                effective_mss(), std::max<std::size_t>(snd_wnd_, 1)});
+    bool fin = fin_queued_ && offset + length == send_buffer_.size();
+    std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0) | (length > 0 ? TcpFlags::psh : 0);
+    transmit(snd_nxt_, flags, offset, length);
+    ++host_.counters().RetransSegs;
+    snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+    arm_retransmission();
+}
+
+}  // namespace tcpp::tcp

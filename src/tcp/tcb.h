@@ -1,0 +1,193 @@
+#pragma once
+// One connection: the transmission control block of RFC 9293 section 3.3.1 and its event processing
+// (section 3.10): user calls, segment arrival and timeouts. Sans-I/O: it reads the time, sends segments
+// and arms timers only through its TcbHost.
+
+#include <cstdint>
+#include <system_error>
+
+#include "tcp/byte_ring.h"
+#include "tcp/config.h"
+#include "tcp/counters.h"
+#include "tcp/four_tuple.h"
+#include "tcp/rtt.h"
+#include "tcp/state.h"
+#include "timer/timing_wheel.h"
+#include "wire/seq.h"
+#include "wire/tcp.h"
+
+namespace tcpp::tcp {
+
+class Tcb;
+
+enum class TimerKind : std::uint8_t {
+    retransmission,  // SYN, SYN-ACK, data and FIN; in TIME_WAIT, the 2*MSL timeout
+    linger,          // close() with linger {on, t}: how long close waits for the peer's ACK
+};
+
+// A timer of a TCB, so the stack can tell whose timer fired.
+struct TcbTimer : timer::Timer {
+    TcbTimer(Tcb& owner_, TimerKind kind_) : owner(owner_), kind(kind_) {}
+    Tcb& owner;
+    TimerKind kind;
+};
+
+// What a TCB needs from the stack it lives in.
+class TcbHost {
+public:
+    virtual std::uint64_t now_us() const = 0;
+    // Sends one segment. Its payload, if any, is `payload_length` bytes of the TCB's send buffer from
+    // `payload_offset` on; the host copies them into the packet.
+    virtual void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+                          std::size_t payload_length) = 0;
+    virtual void state_changed(Tcb& tcb, State from, State to) = 0;
+    virtual timer::TimingWheel& timers() = 0;
+    virtual Counters& counters() = 0;
+    virtual const TcpConfig& config() const = 0;
+    // RFC 5961 section 7: may a challenge ACK be sent now? Counts it if so.
+    virtual bool allow_challenge_ack() = 0;
+
+protected:
+    ~TcbHost() = default;
+};
+
+class Tcb {
+public:
+    Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options);
+    Tcb(const Tcb&) = delete;
+    Tcb& operator=(const Tcb&) = delete;
+
+    // --- Opening (RFC 9293 3.10.1) ---
+    // Active OPEN: send SYN, enter SYN_SENT.
+    void open_active(wire::Seq iss);
+    // A SYN arrived for a listener: enter SYN_RECEIVED and send SYN,ACK (3.10.7.2).
+    void open_passive(const wire::TcpSegment& syn, wire::Seq iss);
+
+    // --- User calls ---
+    // SEND (3.10.2): queues as much as fits in the send buffer and returns how much; 0 when full.
+    // EPIPE after shutdown or close, ENOTCONN before an open, the connection's error after a failure.
+    std::size_t send(wire::Bytes data, std::error_code& error);
+    // RECEIVE (3.10.3): copies out what has arrived; 0 with no error at end of stream (the peer's FIN),
+    // 0 with EAGAIN when nothing is there yet.
+    std::size_t receive(wire::MutableBytes out, std::error_code& error);
+    // Half close: no more sends; a FIN follows the data already queued.
+    std::error_code shutdown_write();
+    // CLOSE (3.10.4): graceful, except an RST for unread data (RFC 2525 2.17) or linger {on, 0}.
+    void close();
+    // ABORT (3.10.5): RST in the states where the peer has a connection, and CLOSED.
+    void abort();
+
+    // --- Events from the stack ---
+    void on_segment(const wire::TcpSegment& segment);
+    void on_timer(TimerKind kind);
+
+    // --- What the user and the stack see ---
+    State state() const { return state_; }
+    const FourTuple& tuple() const { return tuple_; }
+    std::error_code error() const { return error_; }
+    bool passive() const { return passive_; }
+    // Data or end of stream or an error waits to be received.
+    bool readable() const;
+    // send() would accept at least one byte, or report an error.
+    bool writable() const;
+    // The FIN this side sent has been acknowledged (or there was nothing to wait for): a lingering close
+    // is complete.
+    bool close_complete() const;
+    std::uint64_t time_wait_expiry_us() const { return retransmission_timer_.expiry(); }
+    const ConnectionOptions& options() const { return options_; }
+    ConnectionOptions& options() { return options_; }
+    const ByteRing& send_buffer() const { return send_buffer_; }
+    const ByteRing& receive_buffer() const { return receive_buffer_; }
+    const RttEstimator& rtt() const { return rtt_; }
+    unsigned retransmissions() const { return retries_; }
+
+    // Sequence variables (RFC 9293 3.3.1), for the stack and for tests.
+    wire::Seq snd_una() const { return snd_una_; }
+    wire::Seq snd_nxt() const { return snd_nxt_; }
+    std::uint32_t snd_wnd() const { return snd_wnd_; }
+    wire::Seq iss() const { return iss_; }
+    wire::Seq rcv_nxt() const { return rcv_nxt_; }
+    std::uint16_t rcv_wnd() const;
+    wire::Seq irs() const { return irs_; }
+
+    // For the stack's listener bookkeeping.
+    void* listener = nullptr;
+
+private:
+    void set_state(State next);
+    // Ends the connection: CLOSED, timers stopped, `error` kept for the user.
+    void enter_closed(std::error_code error);
+    void enter_time_wait();
+
+    // Segment arrival in each kind of state (3.10.7.3 and 3.10.7.4).
+    void on_segment_syn_sent(const wire::TcpSegment& segment);
+    void on_segment_synchronized(const wire::TcpSegment& segment);
+    bool acceptable(const wire::TcpSegment& segment) const;
+    // Step five of 3.10.7.4; false when the segment is to be dropped.
+    bool process_ack(const wire::TcpSegment& segment);
+    void process_text(const wire::TcpSegment& segment);
+    void process_fin(const wire::TcpSegment& segment);
+    void time_wait_segment(const wire::TcpSegment& segment);
+
+    // Output.
+    void output();
+    void send_syn();
+    void send_ack();
+    // Sends the ACK that processing a segment called for, unless a segment sent since carried it.
+    void flush_ack();
+    void send_challenge_ack(bool for_syn);
+    void send_reset_and_close();
+    void transmit(wire::Seq seq, std::uint8_t flags, std::size_t payload_offset = 0, std::size_t length = 0,
+                  bool with_mss = false);
+    void arm_retransmission();
+    void on_retransmission_timeout();
+
+    // Where the data in the send buffer starts: after the SYN.
+    wire::Seq send_buffer_seq() const { return syn_acked() ? snd_una_ : iss_ + 1; }
+    bool syn_acked() const { return snd_una_ != iss_; }
+    bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
+    bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
+    std::uint16_t effective_mss() const;
+
+    TcbHost& host_;
+    FourTuple tuple_;
+    ConnectionOptions options_;
+    State state_ = State::closed;
+    bool passive_ = false;       // opened from LISTEN
+    bool fin_queued_ = false;    // a FIN follows the data in the send buffer
+    bool fin_received_ = false;  // the peer's FIN has been taken in: end of stream
+    bool user_closed_ = false;   // close() was called: nothing more will be read
+    bool ack_pending_ = false;   // an ACK is owed for what arrived
+    std::error_code error_;
+
+    // Send sequence space (RFC 9293 3.3.1). snd_max is the highest snd_nxt so far: after a timeout
+    // snd_nxt goes back to snd_una to resend, and ACKs up to snd_max remain acceptable.
+    wire::Seq iss_;
+    wire::Seq snd_una_;
+    wire::Seq snd_nxt_;
+    wire::Seq snd_max_;
+    wire::Seq fin_seq_;
+    std::uint32_t snd_wnd_ = 0;
+    std::uint32_t max_snd_wnd_ = 0;
+    wire::Seq snd_wl1_;
+    wire::Seq snd_wl2_;
+    std::uint16_t peer_mss_ = default_mss;
+
+    // Receive sequence space.
+    wire::Seq irs_;
+    wire::Seq rcv_nxt_;
+
+    ByteRing send_buffer_;
+    ByteRing receive_buffer_;
+
+    RttEstimator rtt_;
+    bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
+    wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
+    std::uint64_t rtt_sent_us_ = 0;
+    unsigned retries_ = 0;
+
+    TcbTimer retransmission_timer_{*this, TimerKind::retransmission};
+    TcbTimer linger_timer_{*this, TimerKind::linger};
+};
+
+}  // namespace tcpp::tcp

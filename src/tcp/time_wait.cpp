@@ -1,0 +1,47 @@
+#include "tcp/time_wait.h"
+
+namespace tcpp::tcp {
+
+TimeWaitAction classify(const TimeWaitEntry& entry, const wire::TcpSegment& segment) {
+    const wire::TcpFlags flags = segment.flags;
+    if (flags.rst_set()) return TimeWaitAction::ignore;
+    // RFC 6191 without timestamps (and Linux): a SYN whose number is beyond everything the old
+    // incarnation used cannot be an old duplicate, so a listener may take it.
+    if (flags.syn_set() && !flags.ack_set()) {
+        return segment.seq > entry.rcv_nxt ? TimeWaitAction::new_connection : TimeWaitAction::ack;
+    }
+    if (flags.fin_set() && segment.seq + segment.sequence_length() == entry.rcv_nxt) {
+        return TimeWaitAction::ack_and_restart;
+    }
+    return TimeWaitAction::ack;
+}
+
+TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) {
+    auto it = entries_.find(tuple);
+    return it == entries_.end() ? nullptr : &it->second;
+}
+
+const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) const {
+    auto it = entries_.find(tuple);
+    return it == entries_.end() ? nullptr : &it->second;
+}
+
+TimeWaitEntry& TimeWaitTable::insert(const FourTuple& tuple, wire::Seq snd_nxt, wire::Seq rcv_nxt,
+                                     std::uint64_t duration_us, std::uint64_t expiry_us) {
+    auto [it, inserted] = entries_.try_emplace(tuple);
+    TimeWaitEntry& entry = it->second;
+    entry.tuple = tuple;
+    entry.snd_nxt = snd_nxt;
+    entry.rcv_nxt = rcv_nxt;
+    entry.duration_ms = static_cast<std::uint32_t>(duration_us / 1000);
+    wheel_.arm(entry, expiry_us);
+    return entry;
+}
+
+void TimeWaitTable::restart(TimeWaitEntry& entry, std::uint64_t now_us) {
+    wheel_.arm(entry, now_us + std::uint64_t{entry.duration_ms} * 1000);
+}
+
+void TimeWaitTable::erase(const FourTuple& tuple) { entries_.erase(tuple); }
+
+}  // namespace tcpp::tcp

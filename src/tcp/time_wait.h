@@ -1,0 +1,63 @@
+#pragma once
+// TIME_WAIT kept compact (RFC 9293 3.6.1, RFC 1337, RFC 6191): once the user has let go of a connection
+// in TIME_WAIT, its TCB is freed and this entry holds only what is needed for 2*MSL: the four-tuple, the
+// numbers to re-acknowledge a retransmitted FIN, and the expiry.
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "tcp/four_tuple.h"
+#include "timer/timing_wheel.h"
+#include "wire/seq.h"
+#include "wire/tcp.h"
+
+namespace tcpp::tcp {
+
+struct TimeWaitEntry : timer::Timer {
+    FourTuple tuple;
+    wire::Seq snd_nxt;  // our sequence number after our FIN
+    wire::Seq rcv_nxt;  // theirs after their FIN
+    std::uint32_t duration_ms = 0;  // 2*MSL, to restart with
+};
+
+// What a segment that reaches a TIME_WAIT entry calls for.
+enum class TimeWaitAction : std::uint8_t {
+    ignore,           // an RST (RFC 1337: TIME_WAIT is not assassinated)
+    ack,              // an old duplicate: acknowledge it
+    ack_and_restart,  // the peer's FIN again (our last ACK was lost): re-ACK and restart 2*MSL
+    new_connection,   // a SYN beyond the old connection's numbers (RFC 6191): may open a new one
+};
+
+TimeWaitAction classify(const TimeWaitEntry& entry, const wire::TcpSegment& segment);
+
+class TimeWaitTable {
+public:
+    TimeWaitEntry* find(const FourTuple& tuple);
+    const TimeWaitEntry* find(const FourTuple& tuple) const;
+    // Adds an entry that expires at expiry_us; the tuple must not be present.
+    TimeWaitEntry& insert(const FourTuple& tuple, wire::Seq snd_nxt, wire::Seq rcv_nxt, std::uint64_t duration_us,
+                          std::uint64_t expiry_us);
+    void restart(TimeWaitEntry& entry, std::uint64_t now_us);
+    void erase(const FourTuple& tuple);
+    std::size_t size() const { return entries_.size(); }
+
+    // Removes the entries that expire by now_us, calling on_expire(tuple) for each.
+    template <class OnExpire>
+    void expire(std::uint64_t now_us, OnExpire&& on_expire);
+    std::optional<std::uint64_t> next_deadline() const { return wheel_.next_deadline(); }
+
+private:
+    std::unordered_map<FourTuple, TimeWaitEntry, FourTupleHash> entries_;
+    timer::TimingWheel wheel_;
+};
+
+template <class OnExpire>
+void TimeWaitTable::expire(std::uint64_t now_us, OnExpire&& on_expire) {
+    wheel_.advance(now_us, [&](timer::Timer& timer) {
+        FourTuple tuple = static_cast<TimeWaitEntry&>(timer).tuple;
+        entries_.erase(tuple);
+        on_expire(tuple);
+    });
+}
+
+}  // namespace tcpp::tcp
