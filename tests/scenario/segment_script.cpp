@@ -1,0 +1,144 @@
+#include "segment_script.h"
+
+#include <fmt/format.h>
+
+namespace tcpp::testing {
+
+std::string describe(const wire::TcpSegment& segment) {
+    std::string flags;
+    auto add = [&](std::uint8_t flag, const char* name) {
+        if (segment.flags.has(flag)) flags += flags.empty() ? name : fmt::format(",{}", name);
+    };
+    add(wire::TcpFlags::syn, "SYN");
+    add(wire::TcpFlags::ack, "ACK");
+    add(wire::TcpFlags::fin, "FIN");
+    add(wire::TcpFlags::rst, "RST");
+    add(wire::TcpFlags::psh, "PSH");
+    add(wire::TcpFlags::urg, "URG");
+    std::string text = fmt::format("{}>{} [{}] seq {} ack {} win {} len {}", segment.source_port,
+                                   segment.destination_port, flags, segment.seq.raw(), segment.ack.raw(),
+                                   segment.window, segment.payload.size());
+    if (segment.options.mss) text += fmt::format(" mss {}", *segment.options.mss);
+    return text;
+}
+
+StackConfig SegmentScript::default_config() {
+    StackConfig config;
+    config.address = local_address;
+    config.name = "tcpp";
+    return config;
+}
+
+SegmentScript::SegmentScript(StackConfig config) : stack(std::move(config)) { stack.poll(now_); }
+
+void SegmentScript::inject(const Seg& spec) {
+    wire::TcpSegment segment;
+    segment.source_port = spec.source_port.value_or(peer_port);
+    segment.destination_port = spec.destination_port.value_or(local_port);
+    segment.seq = wire::Seq{spec.seq_value.value_or(0)};
+    segment.ack = wire::Seq{spec.ack_value.value_or(0)};
+    segment.flags.bits = spec.flags;
+    segment.window = spec.window_value.value_or(65535);
+    if (spec.mss_value) segment.options.mss = spec.mss_value;
+    segment.payload = wire::as_bytes(spec.payload_value.data(), spec.payload_value.size());
+    std::vector<std::byte> packet(wire::Ipv4Header::size() + segment.size());
+    wire::Ipv4Header ip;
+    ip.protocol = wire::ip_protocol::tcp;
+    ip.source = peer_address;
+    ip.destination = local_address;
+    ip.payload_length = static_cast<std::uint16_t>(segment.size());
+    ip.emit(packet);
+    segment.emit(std::span{packet}.subspan(wire::Ipv4Header::size()), peer_address, local_address);
+    inject_packet(packet);
+}
+
+void SegmentScript::inject_packet(wire::Bytes packet) {
+    collect();
+    stack.receive(packet, now_);
+    collect();
+}
+
+void SegmentScript::collect() {
+    while (auto packet = stack.next_output()) sent_.emplace_back(packet->begin(), packet->end());
+}
+
+wire::TcpSegment SegmentScript::expect(const Seg& expected, const char* file, int line) {
+    ::testing::ScopedTrace trace(file, line, "expected segment");
+    collect();
+    if (sent_.empty()) {
+        ADD_FAILURE() << "the stack sent nothing";
+        return {};
+    }
+    static thread_local std::vector<std::byte> keep;
+    keep = std::move(sent_.front());
+    sent_.pop_front();
+    auto ip = wire::Ipv4View::parse(keep);
+    EXPECT_TRUE(ip) << "the stack sent a malformed IPv4 packet";
+    if (!ip) return {};
+    EXPECT_EQ(ip->source(), local_address);
+    EXPECT_EQ(ip->destination(), peer_address);
+    EXPECT_TRUE(ip->dont_fragment());
+    auto view = wire::TcpView::parse(*ip, wire::ChecksumCheck::verify);
+    EXPECT_TRUE(view) << "the stack sent a malformed or badly checksummed segment";
+    if (!view) return {};
+    wire::TcpSegment got = wire::TcpSegment::from(*view);
+    std::string text = describe(got);
+    EXPECT_EQ(got.flags.bits, expected.flags) << "flags of: " << text;
+    if (expected.seq_value) {
+        EXPECT_EQ(got.seq.raw(), *expected.seq_value) << "seq of: " << text;
+    }
+    if (expected.ack_value) {
+        EXPECT_EQ(got.ack.raw(), *expected.ack_value) << "ack of: " << text;
+    }
+    if (expected.window_value) {
+        EXPECT_EQ(got.window, *expected.window_value) << "window of: " << text;
+    }
+    if (expected.mss_value) {
+        EXPECT_EQ(got.options.mss, expected.mss_value) << "mss of: " << text;
+    }
+    if (expected.source_port) {
+        EXPECT_EQ(got.source_port, *expected.source_port) << text;
+    }
+    if (expected.destination_port) {
+        EXPECT_EQ(got.destination_port, *expected.destination_port) << text;
+    }
+    last_payload.assign(reinterpret_cast<const char*>(got.payload.data()), got.payload.size());
+    EXPECT_EQ(last_payload, expected.payload_value) << "payload of: " << text;
+    return got;
+}
+
+void SegmentScript::expect_nothing(const char* file, int line) {
+    ::testing::ScopedTrace trace(file, line, "expected no segment");
+    collect();
+    if (!sent_.empty()) {
+        auto ip = wire::Ipv4View::parse(sent_.front());
+        auto view = wire::TcpView::parse(*ip, wire::ChecksumCheck::skip);
+        ADD_FAILURE() << "the stack sent " << sent_.size() << " segment(s), the first: "
+                      << describe(wire::TcpSegment::from(*view));
+    }
+}
+
+void SegmentScript::advance(std::uint64_t duration_us) {
+    collect();
+    std::uint64_t until = now_ + duration_us;
+    while (auto deadline = stack.next_deadline()) {
+        if (*deadline > until) break;
+        now_ = std::max(now_, *deadline);
+        stack.poll(now_);
+        collect();
+    }
+    now_ = until;
+    stack.poll(now_);
+    collect();
+}
+
+void SegmentScript::advance_to_next_deadline() {
+    collect();
+    if (auto deadline = stack.next_deadline()) {
+        now_ = std::max(now_, *deadline);
+        stack.poll(now_);
+    }
+    collect();
+}
+
+}  // namespace tcpp::testing
