@@ -34,6 +34,11 @@ public:
 
     const E& error() const { assert(!has_value()); return std::get<1>(state_); }
 
+    template <class U>
+    T value_or(U&& fallback) const& {
+        return has_value() ? std::get<0>(state_) : static_cast<T>(std::forward<U>(fallback));
+    }
+
 private:
     std::variant<T, E> state_;
 };

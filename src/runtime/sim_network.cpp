@@ -39,6 +39,7 @@ void SimNetwork::flush() {
 
 void SimNetwork::send(std::size_t from, wire::Bytes packet) {
     ++packets_sent_;
+    if (capture_) capture_(now_, packet);
     auto ip = wire::Ipv4View::parse(packet, wire::ChecksumCheck::skip);
     if (!ip) return;
     auto to = std::find_if(nodes_.begin(), nodes_.end(),
@@ -90,9 +91,8 @@ bool SimNetwork::step(std::uint64_t deadline_us) {
         nodes_[delivery.node].stack->receive(delivery.packet, now_);
         flush();
     }
-    for (Node& node : nodes_) {
-        if (auto deadline = node.stack->next_deadline(); deadline && *deadline <= now_) node.stack->poll(now_);
-    }
+    // Every stack's clock follows the network's, so user calls between steps act at the right time.
+    for (Node& node : nodes_) node.stack->poll(now_);
     flush();
     return true;
 }

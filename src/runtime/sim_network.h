@@ -38,6 +38,10 @@ public:
     // The link from one node to another (by address); others use the default given at construction.
     void set_link(Ipv4Address from, Ipv4Address to, LinkConfig link);
     void set_drop_rule(DropRule rule) { drop_rule_ = std::move(rule); }
+    // Sees every packet as it enters the network (lost ones too), with the time: for pcap captures.
+    void set_capture(std::function<void(std::uint64_t t_us, wire::Bytes packet)> capture) {
+        capture_ = std::move(capture);
+    }
     // Drops are reported to this sink (as TraceEvent::Type::drop, from the sender's side).
     void set_trace(TraceSink* sink) { trace_ = sink; }
 
@@ -85,6 +89,7 @@ private:
     std::uint64_t packets_sent_ = 0;
     std::uint64_t packets_lost_ = 0;
     DropRule drop_rule_;
+    std::function<void(std::uint64_t, wire::Bytes)> capture_;
     TraceSink* trace_ = nullptr;
 };
 

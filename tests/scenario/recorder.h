@@ -1,6 +1,7 @@
 #pragma once
 // A trace sink for tests: keeps every event, with the segment copied out.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -37,14 +38,20 @@ public:
         events.push_back(std::move(r));
     }
 
-    // The states a node went through, for connections (not listeners): "SYN_SENT ESTABLISHED ...".
+    // The states each of a node's connections (not listeners) went through, connections in order of
+    // their first event, separated by " | ": "SYN_SENT ESTABLISHED ... | SYN_SENT ...".
     std::string states(const std::string& node) const {
-        std::string out;
+        std::vector<std::pair<std::pair<tcp::Endpoint, tcp::Endpoint>, std::string>> connections;
         for (const auto& e : events) {
             if (e.type != TraceEvent::Type::state || e.node != node || !e.remote) continue;
-            if (!out.empty()) out += ' ';
-            out += tcp::to_string(e.to);
+            std::pair key{e.local, *e.remote};
+            auto it = std::find_if(connections.begin(), connections.end(), [&](auto& c) { return c.first == key; });
+            if (it == connections.end()) it = connections.insert(connections.end(), {key, ""});
+            if (!it->second.empty()) it->second += ' ';
+            it->second += tcp::to_string(e.to);
         }
+        std::string out;
+        for (const auto& [key, text] : connections) out += (out.empty() ? "" : " | ") + text;
         return out;
     }
 

@@ -7,5 +7,7 @@ namespace tcpp::tool {
 
 // `tcpp decode FILE.pcap`: one line per packet, as tcpdump prints it.
 void add_decode_command(CLI::App& app, int& exit_code);
+// `tcpp demo [--scenario NAME]`: two stacks on a simulated network, as a sequence diagram.
+void add_demo_command(CLI::App& app, int& exit_code);
 
 }  // namespace tcpp::tool
