@@ -24,7 +24,7 @@ build: deps
 	@cmake --build $(BUILD)
 
 demo: build
-	$(BUILD)/tools/tcpp/tcpp decode tests/fixtures/linux-tcp/client_closes_first.pcap
+	$(BUILD)/tools/tcpp/tcpp demo
 
 test: test-unit test-sanitize test-fuzz
 

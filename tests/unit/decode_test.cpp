@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "pcap/pcap_file.h"
+#include "tool_run.h"
 #include "trace/packet_printer.h"
 #include "wire/checksum.h"
 #include "wire/ethernet.h"
@@ -24,22 +25,6 @@
 
 namespace tcpp {
 namespace {
-
-struct ToolRun {
-    int exit_code = -1;
-    std::string output;
-};
-
-ToolRun run_tool(const std::string& arguments) {
-    std::string command = std::string{TCPP_TOOL} + " " + arguments + " 2>&1";
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe{popen(command.c_str(), "r"), pclose};
-    ToolRun run;
-    std::array<char, 4096> buffer;
-    while (std::size_t n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) run.output.append(buffer.data(), n);
-    int status = pclose(pipe.release());
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    return run;
-}
 
 std::string fixture(const std::string& name) { return std::string{TCPP_FIXTURES_DIR} + "/" + name; }
 

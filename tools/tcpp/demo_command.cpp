@@ -24,6 +24,7 @@ struct DemoOptions {
     double msl_seconds = 30;
     std::string trace_path;
     std::string pcap_path;
+    bool list = false;
 };
 
 std::string scenario_names() {
@@ -33,6 +34,10 @@ std::string scenario_names() {
 }
 
 int demo(const DemoOptions& options) {
+    if (options.list) {
+        for (const auto& s : scenarios::all()) fmt::print("{:<20} {}\n", s.name, s.summary);
+        return 0;
+    }
     if (!scenarios::exists(options.scenario)) {
         fmt::print(stderr, "tcpp demo: unknown scenario '{}' (choose one of: {})\n", options.scenario, scenario_names());
         return 2;
@@ -101,6 +106,7 @@ void add_demo_command(CLI::App& app, int& exit_code) {
         ->capture_default_str();
     command->add_option("--trace", options->trace_path, "write the trace as JSON lines (- for stdout, alone)");
     command->add_option("--pcap", options->pcap_path, "write every packet to a pcap capture (raw IPv4)");
+    command->add_flag("--list", options->list, "list the scenarios and what each shows");
     command->callback([options, &exit_code] { exit_code = demo(*options); });
 }
 

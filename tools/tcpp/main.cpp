@@ -22,7 +22,7 @@ int main(int argc, char** argv) {
         return app.exit(help);
     } catch (const CLI::ParseError& error) {
         std::fprintf(stderr, "tcpp: %s\n", error.what());
-        return error.get_exit_code() == 0 ? 2 : error.get_exit_code();
+        return 2;  // a usage error, as getopt-style tools exit
     }
     return exit_code;
 }
