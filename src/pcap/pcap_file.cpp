@@ -1,5 +1,7 @@
 #include "pcap/pcap_file.h"
 
+#include <algorithm>
+
 #include <pcap/pcap.h>
 
 namespace tcpp::pcap {
@@ -77,12 +79,12 @@ Expected<Writer, std::string> Writer::create(const std::string& path, LinkType l
     return Writer{std::move(handle), std::move(dumper)};
 }
 
-void Writer::write(std::int64_t time_us, wire::Bytes packet) {
+void Writer::write(std::int64_t time_us, wire::Bytes packet, std::uint32_t original_length) {
     pcap_pkthdr header{};
     header.ts.tv_sec = time_us / 1'000'000;
     header.ts.tv_usec = time_us % 1'000'000;
     header.caplen = static_cast<bpf_u_int32>(packet.size());
-    header.len = static_cast<bpf_u_int32>(packet.size());
+    header.len = std::max(original_length, static_cast<bpf_u_int32>(packet.size()));
     pcap_dump(reinterpret_cast<u_char*>(dumper_.get()), &header, reinterpret_cast<const u_char*>(packet.data()));
 }
 

@@ -52,7 +52,8 @@ public:
     // Creates (or truncates) a capture; "-" writes to standard output.
     static Expected<Writer, std::string> create(const std::string& path, LinkType link_type);
 
-    void write(std::int64_t time_us, wire::Bytes packet);
+    // original_length: the packet's length on the wire, when the capture holds less of it.
+    void write(std::int64_t time_us, wire::Bytes packet, std::uint32_t original_length = 0);
     void flush();
 
 private:

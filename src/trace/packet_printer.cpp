@@ -85,16 +85,17 @@ PacketPrinter::PacketPrinter(pcap::LinkType link_type, PrinterOptions options)
 std::string PacketPrinter::format(const pcap::Packet& packet) {
     std::string out = time_of_day(packet.time_us);
     out += ' ';
+    const bool cut = packet.original_length > packet.data.size();
     switch (link_type_) {
-    case pcap::LinkType::ethernet: format_link(out, packet.data); break;
-    case pcap::LinkType::raw_ipv4: format_ipv4(out, packet.data); break;
+    case pcap::LinkType::ethernet: format_link(out, packet.data, cut); break;
+    case pcap::LinkType::raw_ipv4: format_ipv4(out, packet.data, cut); break;
     case pcap::LinkType::linux_cooked:
         if (packet.data.size() < linux_cooked_header_size) {
             out += fmt::format("[malformed Linux cooked header: truncated], length {}", packet.data.size());
         } else if (std::uint16_t protocol = wire::load_be16(packet.data.data() + 14); protocol != wire::ethertype::ipv4) {
             out += fmt::format("ethertype 0x{:04x}, length {}", protocol, packet.data.size());
         } else {
-            format_ipv4(out, packet.data.subspan(linux_cooked_header_size));
+            format_ipv4(out, packet.data.subspan(linux_cooked_header_size), cut);
         }
         break;
     }
@@ -104,14 +105,14 @@ std::string PacketPrinter::format(const pcap::Packet& packet) {
     return out;
 }
 
-void PacketPrinter::format_link(std::string& out, Bytes frame) {
+void PacketPrinter::format_link(std::string& out, Bytes frame, bool cut) {
     auto ethernet = wire::EthernetView::parse(frame);
     if (!ethernet) {
         out += fmt::format("[malformed Ethernet: {}], length {}", to_string(ethernet.error()), frame.size());
         return;
     }
     switch (ethernet->ethertype()) {
-    case wire::ethertype::ipv4: format_ipv4(out, ethernet->payload()); return;
+    case wire::ethertype::ipv4: format_ipv4(out, ethernet->payload(), cut); return;
     case wire::ethertype::arp: {
         auto arp = wire::ArpPacket::parse(ethernet->payload());
         if (!arp) {
@@ -131,8 +132,9 @@ void PacketPrinter::format_link(std::string& out, Bytes frame) {
     }
 }
 
-void PacketPrinter::format_ipv4(std::string& out, Bytes bytes) {
-    auto ip = wire::Ipv4View::parse(bytes, wire::ChecksumCheck::skip);
+void PacketPrinter::format_ipv4(std::string& out, Bytes bytes, bool cut) {
+    // A packet the capture cut short is read as far as it goes, as an ICMP error's quote is.
+    auto ip = cut ? wire::Ipv4View::parse_quoted(bytes) : wire::Ipv4View::parse(bytes, wire::ChecksumCheck::skip);
     if (!ip) {
         out += fmt::format("IP [malformed: {}], length {}", to_string(ip.error()), bytes.size());
         return;
@@ -156,7 +158,7 @@ void PacketPrinter::format_ipv4(std::string& out, Bytes bytes) {
         return;
     }
     switch (ip->protocol()) {
-    case wire::ip_protocol::tcp: format_tcp(out, *ip); return;
+    case wire::ip_protocol::tcp: format_tcp(out, *ip, cut); return;
     case wire::ip_protocol::icmp: format_icmp(out, *ip); return;
     default:
         out += fmt::format("{} > {}: ip-proto-{}, length {}", ip->source().to_string(),
@@ -164,56 +166,78 @@ void PacketPrinter::format_ipv4(std::string& out, Bytes bytes) {
     }
 }
 
-void PacketPrinter::format_tcp(std::string& out, const wire::Ipv4View& ip) {
-    auto tcp = wire::TcpView::parse(ip.payload());
-    if (!tcp) {
-        out += fmt::format("{} > {}: TCP [malformed: {}], length {}", ip.source().to_string(),
-                           ip.destination().to_string(), to_string(tcp.error()), ip.payload().size());
+void PacketPrinter::format_tcp(std::string& out, const wire::Ipv4View& ip, bool cut) {
+    const Bytes segment = ip.payload();
+    auto tcp = wire::TcpView::parse(segment);
+    // A capture cut inside the TCP header still shows its first 20 bytes: print those, as tcpdump does.
+    const bool partial = !tcp && cut && segment.size() >= wire::TcpView::min_header_size;
+    if (!tcp && !partial) {
+        if (cut) {
+            out += fmt::format("{} > {}: [|tcp]", ip.source().to_string(), ip.destination().to_string());
+        } else {
+            out += fmt::format("{} > {}: TCP [malformed: {}], length {}", ip.source().to_string(),
+                               ip.destination().to_string(), to_string(tcp.error()), segment.size());
+        }
         return;
     }
-    Endpoint source{ip.source().value(), tcp->source_port()};
-    Endpoint destination{ip.destination().value(), tcp->destination_port()};
+    const std::byte* fixed = segment.data();
+    const std::uint16_t source_port = wire::load_be16(fixed);
+    const std::uint16_t destination_port = wire::load_be16(fixed + 2);
+    const std::uint32_t raw_seq = wire::load_be32(fixed + 4);
+    const std::uint32_t raw_ack = wire::load_be32(fixed + 8);
+    const std::size_t header_length = (wire::load_u8(fixed + 12) >> 4) * 4u;
+    const wire::TcpFlags flags{wire::load_u8(fixed + 13)};
+
+    Endpoint source{ip.source().value(), source_port};
+    Endpoint destination{ip.destination().value(), destination_port};
     bool source_is_lower = source < destination;
     Connection& connection = connections_[source_is_lower ? std::pair{source, destination} : std::pair{destination, source}];
     Side& sender = connection.sides[source_is_lower ? 0 : 1];
     Side& receiver = connection.sides[source_is_lower ? 1 : 0];
 
-    wire::TcpFlags flags = tcp->flags();
     if (flags.syn_set()) {
         if (!flags.ack_set()) receiver = Side{};  // a new connection on this four-tuple
         sender = Side{};
-        sender.base = tcp->seq().raw();
+        sender.base = raw_seq;
         sender.syn_seen = true;
-        if (auto options = wire::TcpOptions::parse(tcp->options()); options && options->window_scale) {
-            sender.window_scale = options->window_scale;
+        if (tcp) {
+            if (auto options = wire::TcpOptions::parse(tcp->options()); options && options->window_scale) {
+                sender.window_scale = options->window_scale;
+            }
         }
     }
-    if (!sender.base) sender.base = tcp->seq().raw();
-    if (!receiver.base && flags.ack_set()) receiver.base = tcp->ack().raw() - 1;  // as if ack 1 were the first
+    if (!sender.base) sender.base = raw_seq;
+    if (!receiver.base && flags.ack_set()) receiver.base = raw_ack - 1;  // as if ack 1 were the first
 
     auto relative_seq = [&](std::uint32_t seq) { return options_.absolute ? seq : seq - *sender.base; };
     auto relative_ack = [&](std::uint32_t ack) {
         return options_.absolute || !receiver.base ? ack : ack - *receiver.base;
     };
 
-    out += fmt::format("{}.{} > {}.{}: Flags [{}]", ip.source().to_string(), tcp->source_port(),
-                       ip.destination().to_string(), tcp->destination_port(), flag_letters(flags));
-    std::size_t length = tcp->payload().size();
+    out += fmt::format("{}.{} > {}.{}: Flags [{}]", ip.source().to_string(), source_port,
+                       ip.destination().to_string(), destination_port, flag_letters(flags));
+    // The payload's length as the IP header gives it: a cut capture may hold less of it.
+    const std::size_t stated = ip.total_length() - ip.header_length();
+    const std::size_t length = stated > header_length ? stated - header_length : 0;
     if (length > 0 || flags.syn_set() || flags.fin_set() || flags.rst_set()) {
-        std::uint32_t seq = relative_seq(tcp->seq().raw());
+        std::uint32_t seq = relative_seq(raw_seq);
         if (length > 0) {
             out += fmt::format(", seq {}:{}", seq, seq + static_cast<std::uint32_t>(length));
         } else {
             out += fmt::format(", seq {}", seq);
         }
     }
-    if (flags.ack_set()) out += fmt::format(", ack {}", relative_ack(tcp->ack().raw()));
+    if (flags.ack_set()) out += fmt::format(", ack {}", relative_ack(raw_ack));
 
     // RFC 7323 section 2.2: the window of a SYN is never scaled; the others are, once both SYNs offered
     // a scale.
-    std::uint32_t window = tcp->window();
+    std::uint32_t window = wire::load_be16(fixed + 14);
     if (!flags.syn_set() && sender.syn_seen && receiver.syn_seen && sender.window_scale && receiver.window_scale) {
         window <<= std::min<std::uint8_t>(*sender.window_scale, 14);
+    }
+    if (partial) {
+        out += fmt::format(", win {} [|tcp]", window);
+        return;
     }
     out += fmt::format(", win {}", window);
     if (flags.urg_set()) out += fmt::format(", urg {}", tcp->urgent_pointer());
@@ -230,6 +254,7 @@ void PacketPrinter::format_tcp(std::string& out, const wire::Ipv4View& ip) {
         out += ']';
     }
     out += fmt::format(", length {}", length);
+    if (cut) return;  // no checksum to check without the whole segment
 
     switch (tcp->checksum_status(ip.source(), ip.destination())) {
     case wire::ChecksumStatus::valid:

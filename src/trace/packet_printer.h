@@ -47,9 +47,10 @@ private:
         Side sides[2];  // [0] for the lower endpoint, [1] for the higher
     };
 
-    void format_link(std::string& out, wire::Bytes frame);
-    void format_ipv4(std::string& out, wire::Bytes packet);
-    void format_tcp(std::string& out, const wire::Ipv4View& ip);
+    void format_link(std::string& out, wire::Bytes frame, bool cut);
+    // `cut`: the capture holds less than the packet, so its end (and its checksums) cannot be checked.
+    void format_ipv4(std::string& out, wire::Bytes packet, bool cut);
+    void format_tcp(std::string& out, const wire::Ipv4View& ip, bool cut);
     void format_icmp(std::string& out, const wire::Ipv4View& ip);
 
     pcap::LinkType link_type_;

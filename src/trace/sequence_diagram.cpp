@@ -86,21 +86,23 @@ std::string SequenceDiagram::render(const std::string& left, const std::string& 
             std::string label = port_tag(e) + flag_names(e.flags) + fmt::format(" seq={}", seq);
             if (e.flags.ack_set()) label += fmt::format(" ack={}", e.ack - base(is_left ? right : left, *e.remote, e.local));
             label += fmt::format(" len={}", e.length);
+            // The arrow, padded with dashes to the width between the two columns.
             std::string zone;
+            auto pad = [](std::size_t used, std::size_t least) { return used + least < zone_width ? zone_width - used : least; };
             if (is_left) {
-                zone = "--" + label;
+                zone = fmt::format("--{}", label);
                 if (e.lost) {
-                    zone += std::string(6, '-') + "X lost";
+                    zone.append(6, '-').append("X lost");
                 } else {
-                    zone += std::string(zone.size() + 1 < zone_width ? zone_width - zone.size() - 1 : 1, '-') + ">";
+                    zone.append(pad(zone.size() + 1, 1), '-').push_back('>');
                 }
             } else {
-                std::string tail = label + "--";
+                std::string tail = fmt::format("{}--", label);
                 if (e.lost) {
-                    std::string lost = "lost X" + std::string(6, '-') + tail;
-                    zone = std::string(lost.size() < zone_width ? zone_width - lost.size() : 0, ' ') + lost;
+                    std::string lost = fmt::format("lost X------{}", tail);
+                    zone.assign(lost.size() < zone_width ? zone_width - lost.size() : 0, ' ').append(lost);
                 } else {
-                    zone = "<" + std::string(tail.size() + 1 < zone_width ? zone_width - tail.size() - 1 : 1, '-') + tail;
+                    zone.assign(1, '<').append(pad(tail.size() + 1, 1), '-').append(tail);
                 }
             }
             row(e.t_us, "", zone, "");

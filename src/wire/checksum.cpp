@@ -17,25 +17,20 @@ std::uint16_t fold(std::uint64_t sum) {
 
 // The one's complement sum of an even number of bytes, as a big-endian word sum (folded to 16 bits).
 // Words are summed in the machine's byte order and swapped once at the end: one's complement addition
-// commutes with byte swapping (RFC 1071 section 2(B)). Four 64-bit lanes of 32-bit halves keep the loop
-// free of carries: each lane would need 2^32 additions to overflow.
+// commutes with byte swapping (RFC 1071 section 2(B)). 32-bit words added into a 64-bit sum cannot carry
+// out before 16 GiB; a plain loop like this one is what compilers turn into vector code (about twice the
+// speed of four hand-made 64-bit lanes, measured with bench/micro/wire_bench).
 std::uint16_t sum_even(const std::byte* data, std::size_t size) {
-    std::uint64_t lanes[4] = {0, 0, 0, 0};
-    std::size_t i = 0;
-    for (; i + 32 <= size; i += 32) {
-        std::uint64_t words[4];
-        std::memcpy(words, data + i, 32);
-        for (int k = 0; k < 4; ++k) lanes[k] += (words[k] & 0xffffffff) + (words[k] >> 32);
-    }
-    std::uint64_t sum = lanes[0] + lanes[1] + lanes[2] + lanes[3];  // each below size * 2^30: no overflow
-    for (; i + 4 <= size; i += 4) {
+    std::uint64_t sum = 0;
+    const std::size_t words = size / 4;
+    for (std::size_t k = 0; k < words; ++k) {
         std::uint32_t word;
-        std::memcpy(&word, data + i, 4);
+        std::memcpy(&word, data + 4 * k, 4);
         sum += word;
     }
-    if (i < size) {  // two bytes left
+    if (size % 4 != 0) {  // two bytes left
         std::uint16_t word;
-        std::memcpy(&word, data + i, 2);
+        std::memcpy(&word, data + 4 * words, 2);
         sum += word;
     }
     std::uint16_t native = fold(sum);

@@ -82,6 +82,34 @@ TEST(Decode, Verbose_ShowsChecksumStatus) {
     EXPECT_NE(run.output.find("(ttl 64, id 38935, DF, length 60)"), std::string::npos) << run.output;
 }
 
+// A capture taken with a small snap length: the headers that are there are printed, and what is cut is said.
+TEST(Decode, CutCapture_PrintsWhatItHoldsAndSaysWhatWasCut) {
+    auto reader = pcap::Reader::open(fixture("client_closes_first.pcap"));
+    ASSERT_TRUE(reader);
+    const std::string path = (std::filesystem::temp_directory_path() /
+                              ("tcpp-cut-" + std::to_string(::getpid()) + ".pcap")).string();
+    {
+        auto writer = pcap::Writer::create(path, pcap::LinkType::ethernet);
+        ASSERT_TRUE(writer);
+        while (auto packet = reader->next()) {
+            writer->write(packet->time_us, packet->data.first(std::min<std::size_t>(packet->data.size(), 68)),
+                          static_cast<std::uint32_t>(packet->data.size()));
+        }
+    }
+    ToolRun run = run_tool("decode " + path);
+    std::filesystem::remove(path);
+    ASSERT_EQ(run.exit_code, 0);
+    // The SYN's options are cut: tcpdump's [|tcp]. The data segment keeps its header: all but the bytes.
+    EXPECT_NE(run.output.find("00:36:21.180453 IP 10.99.0.1.42216 > 10.99.0.2.5555: Flags [S], seq 0, win 64240 [|tcp] "
+                              "[capture cut 68 of 74 bytes]\n"),
+              std::string::npos)
+        << run.output;
+    EXPECT_NE(run.output.find("Flags [P.], seq 1:6, ack 1, win 63, options [nop,nop,TS val 4217198432 ecr "
+                              "3637647190], length 5 [capture cut 68 of 71 bytes]\n"),
+              std::string::npos)
+        << run.output;
+}
+
 TEST(Decode, MissingFile_IsAOneLineErrorAndNonZeroExit) {
     ToolRun run = run_tool("decode /nonexistent.pcap");
     EXPECT_NE(run.exit_code, 0);
