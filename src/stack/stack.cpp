@@ -204,6 +204,12 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     if (auto found = demux_.find(tuple); found != demux_.end()) {
         ConnectionSlot& slot = slots_[found->second];
         Tcb& tcb = *slot.tcb;
+        // A TCB kept only because the user still holds its handle is, to the peer, no connection: RFC 9293
+        // 3.10.7.1 (CLOSED) answers with a reset. No listener may take the four-tuple while it is held.
+        if (tcb.state() == State::closed) {
+            reset_for(tuple, segment);
+            return;
+        }
         // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
         // would complete the handshake; our SYN,ACK is sent again, so the client is not refused.
         if (tcb.state() == State::syn_received && slot.listener != 0 && segment.flags.ack_set() &&
@@ -267,11 +273,13 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         return;
     }
     if (!flags.syn_set()) return;
-    if (listener.accept_queue.size() >= listener.backlog || listener.syn_queue.size() >= listener.backlog) {
-        ++counters_.ListenOverflows;
+    const bool accept_queue_full = listener.accept_queue.size() >= listener.backlog;
+    if (accept_queue_full || listener.syn_queue.size() >= listener.backlog) {
+        // As Linux counts them (tcp_conn_request): ListenOverflows only for a full accept queue,
+        // ListenDrops for every SYN dropped.
+        if (accept_queue_full) ++counters_.ListenOverflows;
         ++counters_.ListenDrops;
-        trace_drop(tuple, segment, listener.accept_queue.size() >= listener.backlog ? "accept queue full"
-                                                                                    : "SYN queue full");
+        trace_drop(tuple, segment, accept_queue_full ? "accept queue full" : "SYN queue full");
         return;
     }
     std::uint32_t index = new_slot(tuple, listener.options.connection);

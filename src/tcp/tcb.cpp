@@ -171,15 +171,18 @@ std::error_code Tcb::shutdown_write() {
 
 void Tcb::close() {
     user_closed_ = true;
+    // RFC 2525 2.17: closing with data the user never read loses it; tell the peer with a reset. Checked
+    // before linger {on, 0}, as Linux's tcp_close does, so such a close counts as TCPAbortOnClose.
+    // Not in TIME_WAIT: both sides have closed, nothing is left to reset, and a reset would cut TIME_WAIT
+    // short (Linux's socket is CLOSED by then, its TIME_WAIT kept apart, and tcp_close sends nothing).
+    if (!receive_buffer_.empty() && is_synchronized(state_) && state_ != State::time_wait) {
+        ++host_.counters().TCPAbortOnClose;
+        send_reset_and_close();
+        return;
+    }
     if (options_.linger.on && options_.linger.timeout_us == 0) {
         ++host_.counters().TCPAbortOnData;  // Linux's name for an abort by linger {on, 0}
         abort();
-        return;
-    }
-    // RFC 2525 2.17: closing with data the user never read loses it; tell the peer with a reset.
-    if (!receive_buffer_.empty() && is_synchronized(state_)) {
-        ++host_.counters().TCPAbortOnClose;
-        send_reset_and_close();
         return;
     }
     switch (state_) {
@@ -286,6 +289,7 @@ void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
     snd_wl1_ = segment.seq;
     snd_wl2_ = segment.ack;
     if (syn_acked()) {
+        if (!rtt_.has_sample()) fall_back_rto();
         retries_ = 0;
         rtt_.reset_backoff();
         host_.timers().cancel(retransmission_timer_);
@@ -316,12 +320,32 @@ bool Tcb::acceptable(const wire::TcpSegment& segment) const {
 void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
     const TcpFlags flags = segment.flags;
 
+    // RFC 9293 3.5, figure 7 (simultaneous open): in SYN-RECEIVED after an active OPEN, the peer's SYN,ACK
+    // repeats the SYN we took in (SEG.SEQ = IRS), so the acceptability test would drop it, yet its ACK is
+    // what takes us to ESTABLISHED. Process it without the SYN, its text starting at IRS+1 (Linux, too,
+    // lets exactly this segment through: tcp_validate_incoming).
+    if (state_ == State::syn_received && !passive_ && flags.syn_set() && flags.ack_set() && !flags.rst_set() &&
+        segment.seq == irs_) {
+        wire::TcpSegment without_syn = segment;
+        without_syn.flags.bits &= static_cast<std::uint8_t>(~TcpFlags::syn);
+        without_syn.seq = irs_ + 1;
+        on_segment_synchronized(without_syn);
+        return;
+    }
+
     if (!acceptable(segment)) {
         if (flags.rst_set()) return;
         // A retransmission of the SYN we answered: our SYN,ACK was lost, send it again.
         if (state_ == State::syn_received && flags.syn_set() && !flags.ack_set() && segment.seq == irs_) {
             transmit(iss_, TcpFlags::syn | TcpFlags::ack, 0, 0, true);
             ++host_.counters().RetransSegs;
+            return;
+        }
+        // RFC 5961 4.2, as RFC 9293 3.10.7.4 adopts it: a SYN in a synchronized state draws a challenge
+        // ACK "irrespective of the sequence number", so counted and rate-limited even when outside the
+        // window (as Linux: tcp_validate_incoming, syn_challenge).
+        if (flags.syn_set() && is_synchronized(state_)) {
+            send_challenge_ack(true);
             return;
         }
         // RCV.WND is zero: still take a valid ACK (3.10.7.4, "special allowance").
@@ -396,8 +420,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         return false;
     }
     if (snd_una_ < ack) {
+        const bool acks_syn = !syn_acked();
         std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
-        if (!syn_acked()) --acked;  // the SYN's sequence number
+        if (acks_syn) --acked;  // the SYN's sequence number
         if (fin_queued_ && ack == fin_seq_ + 1) --acked;
         send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
         snd_una_ = ack;
@@ -406,6 +431,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             rtt_.add_sample(host_.now_us() - rtt_sent_us_);
             rtt_timing_ = false;
         }
+        if (acks_syn && !rtt_.has_sample()) fall_back_rto();
         retries_ = 0;
         rtt_.reset_backoff();
         // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
@@ -556,6 +582,14 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     if (with_mss) segment.options.mss = host_.config().mss;
     if (flags & TcpFlags::ack) ack_pending_ = false;
     host_.transmit(*this, segment, payload_offset, length);
+}
+
+// RFC 6298 5.7: the handshake gave no RTT sample (its SYN or SYN,ACK was retransmitted, and Karn forbids
+// measuring that), so the RTO for data starts at 3 s instead of 1 s (Linux: TCP_TIMEOUT_FALLBACK).
+void Tcb::fall_back_rto() {
+    RtoLimits limits = host_.config().rto;
+    limits.initial_us = std::max<std::uint64_t>(limits.initial_us, 3'000'000);
+    rtt_ = RttEstimator{limits};
 }
 
 void Tcb::arm_retransmission() { host_.timers().arm(retransmission_timer_, host_.now_us() + rtt_.rto_us()); }

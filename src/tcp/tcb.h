@@ -140,6 +140,7 @@ private:
     void transmit(wire::Seq seq, std::uint8_t flags, std::size_t payload_offset = 0, std::size_t length = 0,
                   bool with_mss = false);
     void arm_retransmission();
+    void fall_back_rto();
     void on_retransmission_timeout();
 
     // Where the data in the send buffer starts: after the SYN.

@@ -29,7 +29,116 @@ StackConfig SegmentScript::default_config() {
     return config;
 }
 
-SegmentScript::SegmentScript(StackConfig config) : stack(std::move(config)) { stack.poll(now_); }
+SegmentScript::SegmentScript(StackConfig config) : stack(std::move(config)) {
+    stack.set_trace(&recorder);
+    stack.poll(now_);
+}
+
+Opened SegmentScript::open_server(const OpenOptions& options) {
+    Opened opened;
+    ListenOptions listen_options;
+    listen_options.connection = options.connection;
+    auto listener = stack.listen({{}, local_port}, options.backlog, listen_options);
+    EXPECT_TRUE(listener) << "listen";
+    if (!listener) return opened;
+    opened.listener = *listener;
+    opened.peer_iss = options.peer_iss;
+    Seg syn = Seg{}.syn().seq(options.peer_iss).window(options.peer_window);
+    if (options.peer_mss) syn.mss(*options.peer_mss);
+    inject(syn);
+    wire::TcpSegment synack = expect(Seg{}.syn().ack(options.peer_iss + 1).mss(1460));
+    opened.iss = synack.seq.raw();
+    opened.snd_nxt = opened.iss + 1;
+    opened.rcv_nxt = options.peer_iss + 1;
+    advance(options.rtt_us);
+    inject(Seg{}.seq(opened.rcv_nxt).ack(opened.snd_nxt).window(options.peer_window));
+    expect_nothing();
+    auto accepted = opened.listener->accept();
+    EXPECT_TRUE(accepted) << "accept";
+    if (!accepted) return opened;
+    opened.connection = *accepted;
+    EXPECT_EQ(opened.connection.state(), State::established);
+    return opened;
+}
+
+Opened SegmentScript::open_client(const OpenOptions& options) {
+    Opened opened;
+    local_port = client_port;
+    auto connected = stack.connect({peer_address, peer_port}, Endpoint{{}, client_port}, &options.connection);
+    EXPECT_TRUE(connected) << "connect";
+    if (!connected) return opened;
+    opened.connection = *connected;
+    opened.peer_iss = options.peer_iss;
+    wire::TcpSegment syn = expect(Seg{}.syn().mss(1460).window(65535));
+    EXPECT_EQ(opened.connection.state(), State::syn_sent);
+    opened.iss = syn.seq.raw();
+    opened.snd_nxt = opened.iss + 1;
+    opened.rcv_nxt = options.peer_iss + 1;
+    advance(options.rtt_us);
+    Seg synack = Seg{}.syn().seq(options.peer_iss).ack(opened.snd_nxt).window(options.peer_window);
+    if (options.peer_mss) synack.mss(*options.peer_mss);
+    inject(synack);
+    expect(Seg{}.seq(opened.snd_nxt).ack(opened.rcv_nxt));
+    expect_nothing();
+    EXPECT_EQ(opened.connection.state(), State::established);
+    return opened;
+}
+
+Opened SegmentScript::open_in_state(State state, const OpenOptions& options) {
+    if (state == State::syn_received) {
+        Opened opened;
+        ListenOptions listen_options;
+        listen_options.connection = options.connection;
+        auto listener = stack.listen({{}, local_port}, options.backlog, listen_options);
+        EXPECT_TRUE(listener) << "listen";
+        if (!listener) return opened;
+        opened.listener = *listener;
+        opened.peer_iss = options.peer_iss;
+        inject(Seg{}.syn().seq(options.peer_iss).window(options.peer_window).mss(1460));
+        wire::TcpSegment synack = expect(Seg{}.syn().ack(options.peer_iss + 1).mss(1460));
+        opened.iss = synack.seq.raw();
+        opened.snd_nxt = opened.iss + 1;
+        opened.rcv_nxt = options.peer_iss + 1;
+        return opened;
+    }
+    Opened o = open_server(options);
+    auto our_fin = [&] {
+        EXPECT_FALSE(o.connection.shutdown());
+        expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+        o.snd_nxt += 1;
+    };
+    auto their_fin = [&](std::uint32_t ack) {
+        inject(Seg{}.fin().seq(o.rcv_nxt).ack(ack));
+        o.rcv_nxt += 1;
+        expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+    };
+    switch (state) {
+    case State::established: break;
+    case State::fin_wait_1: our_fin(); break;
+    case State::fin_wait_2:
+        our_fin();
+        inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt));
+        break;
+    case State::closing:
+        our_fin();
+        their_fin(o.snd_nxt - 1);  // their FIN crossed ours: it does not acknowledge it
+        break;
+    case State::time_wait:
+        our_fin();
+        inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt));
+        their_fin(o.snd_nxt);
+        break;
+    case State::close_wait: their_fin(o.snd_nxt); break;
+    case State::last_ack:
+        their_fin(o.snd_nxt);
+        our_fin();
+        break;
+    default: ADD_FAILURE() << "open_in_state: no fixture for " << tcp::to_string(state); break;
+    }
+    expect_nothing();
+    EXPECT_EQ(o.connection.state(), state) << "open_in_state";
+    return o;
+}
 
 void SegmentScript::inject(const Seg& spec) {
     wire::TcpSegment segment;
@@ -130,6 +239,16 @@ void SegmentScript::advance(std::uint64_t duration_us) {
     now_ = until;
     stack.poll(now_);
     collect();
+}
+
+wire::TcpSegment SegmentScript::expect_after(std::uint64_t delay_us, const Seg& expected, const char* file, int line) {
+    ::testing::ScopedTrace trace(file, line, "expected a segment after a delay");
+    if (delay_us > 0) {
+        advance(delay_us - 1);
+        expect_nothing(file, line);
+    }
+    advance(delay_us > 0 ? 1 : 0);
+    return expect(expected, file, line);
 }
 
 void SegmentScript::advance_to_next_deadline() {

@@ -9,15 +9,22 @@
 //   t.inject(Seg{}.ack(synack.seq + 1).seq(1001));
 
 #include <deque>
+#include <ostream>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "recorder.h"
 #include "tcpp/stack.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
+
+namespace tcpp::tcp {
+// So that gtest prints a State by its name.
+inline void PrintTo(State state, std::ostream* out) { *out << to_string(state); }
+}  // namespace tcpp::tcp
 
 namespace tcpp::testing {
 
@@ -51,18 +58,55 @@ struct Seg {
 
 std::string describe(const wire::TcpSegment& segment);
 
+// How a fixture opens a connection: what the peer (the test) announces, and how long it takes to answer.
+struct OpenOptions {
+    std::uint32_t peer_iss = 1000;
+    std::uint16_t peer_window = 65535;
+    std::optional<std::uint16_t> peer_mss = 1460;  // nothing: the peer's SYN carries no MSS option
+    std::uint64_t rtt_us = 0;  // between the stack's SYN (or SYN,ACK) and the peer's answer: the RTT sample
+    tcp::ConnectionOptions connection{};  // for the stack's side (a listener's children inherit them)
+    int backlog = 8;
+};
+
+// A connection a fixture brought into some state, and the sequence numbers as they stand. The stack's ISN
+// is unpredictable (RFC 6528), so the fixture reads it from the SYN or SYN,ACK the stack sent.
+struct Opened {
+    Connection connection;             // invalid for a passive SYN_RECEIVED (not accepted yet)
+    std::optional<Listener> listener;  // the stack was the server: its listener, still open
+    std::uint32_t iss = 0;             // the stack's initial sequence number
+    std::uint32_t peer_iss = 0;        // the test's
+    std::uint32_t snd_nxt = 0;         // the stack's next sequence number (what the peer acknowledges)
+    std::uint32_t rcv_nxt = 0;         // the peer's next sequence number (what the stack acknowledges)
+};
+
 class SegmentScript {
 public:
     static constexpr Ipv4Address local_address{10, 0, 0, 2};
     static constexpr Ipv4Address peer_address{10, 0, 0, 1};
     static constexpr std::uint16_t peer_port = 40000;
+    static constexpr std::uint16_t client_port = 5555;  // the stack's port when it is the client
 
     explicit SegmentScript(StackConfig config = default_config());
     static StackConfig default_config();
 
+    // Every event the stack traces (declared before the stack, which traces into it).
+    Recorder recorder;
     // The port the stack's side uses by default in inject() (a listener's port, or a connection's).
     std::uint16_t local_port = 80;
     Stack stack;
+
+    // --- Fixtures ---
+    // The stack listens on local_port and the peer connects: SYN, SYN,ACK, ACK, accept(). ESTABLISHED.
+    Opened open_server(const OpenOptions& options = {});
+    // The stack connects from client_port to the peer (and local_port becomes client_port): SYN,
+    // SYN,ACK, ACK. ESTABLISHED.
+    Opened open_client(const OpenOptions& options = {});
+    // A connection in `state`, reached the ordinary way with the stack as the server. The user still
+    // holds the handle (it uses shutdown(), never close()), except in SYN_RECEIVED, where there is none
+    // yet. For FIN_WAIT_1 and LAST_ACK the stack's FIN is out and unacknowledged.
+    Opened open_in_state(State state, const OpenOptions& options = {});
+    // The states a connection of this stack went through, from the trace: "SYN_RECEIVED ESTABLISHED ...".
+    std::string states() const { return recorder.states("tcpp"); }
 
     // The peer sends a segment; it arrives now.
     void inject(const Seg& segment);
@@ -76,6 +120,10 @@ public:
     void advance(std::uint64_t duration_us);
     // Moves the clock to the stack's next deadline.
     void advance_to_next_deadline();
+    // Exactly `delay_us` from now, and not a microsecond before, the stack sends a segment matching
+    // `expected`; returns it.
+    wire::TcpSegment expect_after(std::uint64_t delay_us, const Seg& expected, const char* file = __builtin_FILE(),
+                                  int line = __builtin_LINE());
     std::uint64_t now() const { return now_; }
     // Segments sent by the stack and not yet expected.
     std::size_t pending() const { return sent_.size(); }
