@@ -88,12 +88,15 @@ public:
     // shutdown(SHUT_WR): our FIN after the queued data; we can still receive.
     std::error_code shutdown();
     // Releases the handle. Graceful (FIN, and TIME_WAIT if we close first) unless data was left unread
-    // (RST, RFC 2525 2.17) or linger is {on, 0} (RST, no TIME_WAIT).
+    // (RST, RFC 2525 2.17) or linger is {on, 0} (RST, no TIME_WAIT). With linger {on, t}, the close waits
+    // up to t for the peer to acknowledge the data and the FIN: until then the handle stays valid and
+    // lingering() is true; then it is released, and the close goes on without it (as on Linux).
     void close();
     // Releases the handle with an RST.
     void abort();
 
     bool valid() const;
+    bool lingering() const;
     State state() const;
     FourTuple tuple() const;
     // Why the connection failed (ECONNREFUSED, ECONNRESET, ETIMEDOUT), if it did.
@@ -102,7 +105,10 @@ public:
     bool writable() const;
     std::size_t bytes_unread() const;
     std::size_t bytes_unacknowledged() const;
-    tcp::ConnectionOptions& options();
+    // The connection's options (socket options): linger, MSL, buffer sizes. EBADF for a released handle.
+    tcp::ConnectionOptions options() const;
+    std::error_code set_options(const tcp::ConnectionOptions& options);
+    std::error_code set_linger(tcp::Linger linger);
 
 private:
     friend class Stack;

@@ -337,7 +337,7 @@ void linger_abort(Run& run) {
     Connection server = run.accept(listener);
     run.send(client, "some data");
     run.saw("server", fmt::format("received \"{}\"", run.read(server, 9, "server reads")));
-    client.options().linger = {.on = true, .timeout_us = 0};
+    if (client.set_linger({.on = true, .timeout_us = 0})) run.fail("set linger");
     client.close();
     std::error_code error = run.await_reset(server, "server sees the reset");
     if (error) run.saw("server", fmt::format("read failed with {}", errno_name(error)));

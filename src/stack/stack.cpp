@@ -39,6 +39,7 @@ public:
         std::unique_ptr<Tcb> tcb;
         std::uint32_t generation = 0;
         bool user_holds = false;     // a Connection handle refers to it
+        bool lingering = false;      // closed with linger {on, t}: the handle lasts until the FIN is acked or t
         std::uint32_t listener = 0;  // passive and not yet accepted: the listener's index + 1
     };
 
@@ -81,6 +82,8 @@ public:
     Result<Connection> accept(ListenerSlot& listener);
     void close_listener(std::uint32_t index);
     void release(std::uint32_t index, bool abort);
+    void end_linger(std::uint32_t index);
+    bool lingering(std::uint32_t index) const { return slots_[index].lingering; }
 
     // --- Introspection ---
     const StackConfig& stack_config() const { return config_; }
@@ -109,6 +112,7 @@ private:
     void reap();
     void on_timer(timer::Timer& timer);
 
+    TraceEvent trace_event(TraceEvent::Type type, const Endpoint& local, std::optional<Endpoint> remote) const;
     void trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment);
     void trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to);
     void trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason);
@@ -154,7 +158,20 @@ void Stack::Impl::advance_clock(std::uint64_t now) {
 
 void Stack::Impl::on_timer(timer::Timer& timer) {
     auto& tcb_timer = static_cast<tcp::TcbTimer&>(timer);
+    if (tcb_timer.kind == tcp::TimerKind::linger) {
+        // The linger time is up: the close stops waiting, and goes on without its user (as on Linux).
+        if (auto found = demux_.find(tcb_timer.owner.tuple()); found != demux_.end()) end_linger(found->second);
+        return;
+    }
     tcb_timer.owner.on_timer(tcb_timer.kind);
+}
+
+void Stack::Impl::end_linger(std::uint32_t index) {
+    ConnectionSlot& slot = slots_[index];
+    if (!slot.lingering) return;
+    slot.lingering = false;
+    slot.user_holds = false;
+    reap_list_.push_back(index);
 }
 
 void Stack::Impl::poll(std::uint64_t now) { advance_clock(now); }
@@ -358,6 +375,7 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
     ConnectionSlot& slot = slots_[index];
     slot.tcb = std::make_unique<Tcb>(*this, tuple, options);
     slot.user_holds = false;
+    slot.lingering = false;
     slot.listener = 0;
     demux_.emplace(tuple, index);
     ++port_users_[tuple.local.port];
@@ -379,6 +397,7 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
             slot.listener = 0;  // back to LISTEN: the half-open connection just goes
         }
     }
+    if (slot.lingering && tcb.close_complete()) end_linger(index);
     if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
 }
 
@@ -405,12 +424,21 @@ void Stack::Impl::reap() {
 
 void Stack::Impl::release(std::uint32_t index, bool abort) {
     ConnectionSlot& slot = slots_[index];
-    slot.user_holds = false;
+    if (slot.lingering && !abort) return;  // already closing
+    slot.lingering = false;
     if (abort) {
         slot.tcb->abort();
     } else {
         slot.tcb->close();
+        // linger {on, t}: the close waits up to t for the peer to acknowledge our data and FIN; until then
+        // the handle still answers (state, lingering), and then it is released.
+        const tcp::Linger linger = slot.tcb->options().linger;
+        if (linger.on && linger.timeout_us > 0 && !slot.tcb->close_complete()) {
+            slot.lingering = true;
+            return;
+        }
     }
+    slot.user_holds = false;
     reap_list_.push_back(index);
     reap();
 }
@@ -534,14 +562,19 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
 // ---------------------------------------------------------------------------------------------------------
 // Trace
 
-void Stack::Impl::trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment) {
-    if (!trace_) return;
+TraceEvent Stack::Impl::trace_event(TraceEvent::Type type, const Endpoint& local, std::optional<Endpoint> remote) const {
     TraceEvent event;
-    event.type = TraceEvent::Type::segment;
+    event.type = type;
     event.t_us = now_;
     event.node = config_.name;
-    event.local = tuple.local;
-    event.remote = tuple.remote;
+    event.local = local;
+    event.remote = remote;
+    return event;
+}
+
+void Stack::Impl::trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment) {
+    if (!trace_) return;
+    TraceEvent event = trace_event(TraceEvent::Type::segment, tuple.local, tuple.remote);
     event.direction = direction;
     event.segment = &segment;
     trace_->record(event);
@@ -549,12 +582,7 @@ void Stack::Impl::trace_segment(const FourTuple& tuple, Direction direction, con
 
 void Stack::Impl::trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to) {
     if (!trace_) return;
-    TraceEvent event;
-    event.type = TraceEvent::Type::state;
-    event.t_us = now_;
-    event.node = config_.name;
-    event.local = local;
-    event.remote = remote;
+    TraceEvent event = trace_event(TraceEvent::Type::state, local, remote);
     event.from = from;
     event.to = to;
     trace_->record(event);
@@ -562,12 +590,7 @@ void Stack::Impl::trace_state(const Endpoint& local, std::optional<Endpoint> rem
 
 void Stack::Impl::trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason) {
     if (!trace_) return;
-    TraceEvent event;
-    event.type = TraceEvent::Type::drop;
-    event.t_us = now_;
-    event.node = config_.name;
-    event.local = tuple.local;
-    event.remote = tuple.remote;
+    TraceEvent event = trace_event(TraceEvent::Type::drop, tuple.local, tuple.remote);
     event.direction = Direction::in;
     event.segment = &segment;
     event.reason = reason;
@@ -662,12 +685,14 @@ std::error_code Connection::shutdown() {
 
 void Connection::close() {
     if (stack_ && stack_->impl_->tcb(index_, generation_)) stack_->impl_->release(index_, false);
-    stack_ = nullptr;
 }
 
 void Connection::abort() {
     if (stack_ && stack_->impl_->tcb(index_, generation_)) stack_->impl_->release(index_, true);
-    stack_ = nullptr;
+}
+
+bool Connection::lingering() const {
+    return stack_ && stack_->impl_->tcb(index_, generation_) && stack_->impl_->lingering(index_);
 }
 
 bool Connection::valid() const { return stack_ && stack_->impl_->tcb(index_, generation_); }
@@ -707,10 +732,21 @@ std::size_t Connection::bytes_unacknowledged() const {
     return tcb ? tcb->send_buffer().size() : 0;
 }
 
-tcp::ConnectionOptions& Connection::options() {
-    Tcb* tcb = stack_->impl_->tcb(index_, generation_);
-    assert(tcb);
-    return tcb->options();
+tcp::ConnectionOptions Connection::options() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    return tcb ? tcb->options() : tcp::ConnectionOptions{};
+}
+
+std::error_code Connection::set_options(const tcp::ConnectionOptions& options) {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return errno_code(std::errc::bad_file_descriptor);
+    return tcb->set_options(options);
+}
+
+std::error_code Connection::set_linger(tcp::Linger linger) {
+    tcp::ConnectionOptions options = this->options();
+    options.linger = linger;
+    return set_options(options);
 }
 
 }  // namespace tcpp

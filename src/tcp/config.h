@@ -30,6 +30,9 @@ struct TcpConfig {
     unsigned syn_retries = 6;
     unsigned synack_retries = 5;
     unsigned retries = 15;
+    // How long a connection the user has closed may wait in FIN_WAIT_2 for the peer's FIN before it is
+    // dropped (Linux's net.ipv4.tcp_fin_timeout). A half-closed connection the user still holds waits on.
+    std::uint64_t fin_timeout_us = 60'000'000;
     std::uint32_t challenge_acks_per_second = 1000;  // RFC 5961 section 7
     ConnectionOptions defaults{};
 };

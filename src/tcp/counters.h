@@ -22,8 +22,8 @@ struct Counters {
     std::uint64_t ListenOverflows = 0;  // a completing ACK or a SYN dropped: accept queue full
     std::uint64_t ListenDrops = 0;
     std::uint64_t TCPTimeouts = 0;      // retransmission timer expiries
-    std::uint64_t TCPAbortOnData = 0;   // close() with unread data, or data after close: RST
-    std::uint64_t TCPAbortOnClose = 0;  // close() with linger {on, 0}, or abort()
+    std::uint64_t TCPAbortOnData = 0;   // RST: close() with linger {on, 0}, or data arrived after close()
+    std::uint64_t TCPAbortOnClose = 0;  // RST: close() with data the user never read (RFC 2525 2.17)
     std::uint64_t TCPAbortOnTimeout = 0;
     std::uint64_t TCPChallengeACK = 0;
     std::uint64_t TCPSYNChallenge = 0;

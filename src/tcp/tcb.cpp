@@ -192,6 +192,7 @@ void Tcb::close() {
     case State::close_wait:
         (void)shutdown_write();
         break;
+    case State::fin_wait_2: arm_fin_timeout(); break;  // half closed before: now an orphan
     default: break;  // CLOSED, or closing already
     }
     if (options_.linger.on && !close_complete()) {
@@ -215,6 +216,19 @@ void Tcb::send_reset_and_close() {
     // Linux's reset on abort carries an ACK too: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>.
     transmit(snd_max_, TcpFlags::rst | TcpFlags::ack);
     enter_closed({});
+}
+
+std::error_code Tcb::set_options(const ConnectionOptions& options) {
+    bool send_changes = options.send_buffer != send_buffer_.capacity();
+    bool receive_changes = options.receive_buffer != receive_buffer_.capacity();
+    if ((send_changes && !send_buffer_.empty()) || (receive_changes && !receive_buffer_.empty())) {
+        return errno_code(std::errc::device_or_resource_busy);
+    }
+    if (options.send_buffer == 0 || options.receive_buffer == 0) return errno_code(std::errc::invalid_argument);
+    if (send_changes) send_buffer_.set_capacity(options.send_buffer);
+    if (receive_changes) receive_buffer_.set_capacity(options.receive_buffer);
+    options_ = options;
+    return {};
 }
 
 bool Tcb::readable() const { return !receive_buffer_.empty() || fin_received_ || error_; }
@@ -396,8 +410,21 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
     if (flags.fin_set() && segment.seq + static_cast<std::uint32_t>(segment.payload.size()) == rcv_nxt_) {
         process_fin(segment);
     }
-    if (state_ == State::fin_wait_1 && fin_acked()) set_state(State::fin_wait_2);
+    if (state_ == State::fin_wait_1 && fin_acked()) enter_fin_wait_2();
     output();
+}
+
+void Tcb::enter_fin_wait_2() {
+    set_state(State::fin_wait_2);
+    arm_fin_timeout();
+}
+
+// An orphan (closed by its user) in FIN_WAIT_2 waits only so long for the peer's FIN: nothing else would
+// ever end it if the peer never closes.
+void Tcb::arm_fin_timeout() {
+    if (user_closed_ && state_ == State::fin_wait_2) {
+        host_.timers().arm(retransmission_timer_, host_.now_us() + host_.config().fin_timeout_us);
+    }
 }
 
 bool Tcb::process_ack(const wire::TcpSegment& segment) {
@@ -559,7 +586,9 @@ void Tcb::output() {
     if (!retransmission_timer_.armed() && snd_wnd_ == 0 && !send_buffer_.empty()) arm_retransmission();
 }
 
-void Tcb::send_ack() { transmit(snd_nxt_, TcpFlags::ack); }
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sent: after a timeout sets snd_nxt back
+// to resend, the peer has seen numbers up to snd_max, and an ACK below them would fail its acceptability test.
+void Tcb::send_ack() { transmit(snd_max_, TcpFlags::ack); }
 
 void Tcb::send_challenge_ack(bool for_syn) {
     if (!host_.allow_challenge_ack()) {

@@ -95,7 +95,8 @@ public:
     bool close_complete() const;
     std::uint64_t time_wait_expiry_us() const { return retransmission_timer_.expiry(); }
     const ConnectionOptions& options() const { return options_; }
-    ConnectionOptions& options() { return options_; }
+    // Buffer sizes change only while the buffers are empty (EBUSY otherwise, and nothing changes).
+    std::error_code set_options(const ConnectionOptions& options);
     const ByteRing& send_buffer() const { return send_buffer_; }
     const ByteRing& receive_buffer() const { return receive_buffer_; }
     const RttEstimator& rtt() const { return rtt_; }
@@ -118,6 +119,8 @@ private:
     // Ends the connection: CLOSED, timers stopped, `error` kept for the user.
     void enter_closed(std::error_code error);
     void enter_time_wait();
+    void enter_fin_wait_2();
+    void arm_fin_timeout();
 
     // Segment arrival in each kind of state (3.10.7.3 and 3.10.7.4).
     void on_segment_syn_sent(const wire::TcpSegment& segment);

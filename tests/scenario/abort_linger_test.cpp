@@ -138,7 +138,7 @@ TEST(CloseWithUnreadData, AllDataRead_CloseIsGraceful) {
 TEST(Linger, OnZero_Close_SendsRstAndNoTimeWait) {
     SegmentScript t;
     Opened o = after_an_exchange(t);
-    o.connection.options().linger = tcp::Linger{true, 0};
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 0}));
     Connection c = o.connection;
     c.close();
     t.expect(Seg{}.rst().ack_flag().seq(o.snd_nxt).ack(o.rcv_nxt));
@@ -151,7 +151,7 @@ TEST(Linger, OnZero_Close_SendsRstAndNoTimeWait) {
 TEST(Linger, OnZero_CloseWithUnreadData_IsCountedAsUnreadData) {
     SegmentScript t;
     Opened o = t.open_server();
-    o.connection.options().linger = tcp::Linger{true, 0};
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 0}));
     t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("abc"));
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 3));
     Connection c = o.connection;
@@ -166,13 +166,65 @@ TEST(Linger, OnZero_CloseWithUnreadData_IsCountedAsUnreadData) {
 TEST(Linger, OnWithTimeout_CloseIsStillGraceful) {
     SegmentScript t;
     Opened o = t.open_server();
-    o.connection.options().linger = tcp::Linger{true, 5'000'000};
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 5'000'000}));
     Connection c = o.connection;
     c.close();
     t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    // The close waits for the peer's ACK: the handle still answers.
+    EXPECT_TRUE(c.valid());
+    EXPECT_TRUE(c.lingering());
+    EXPECT_EQ(c.state(), State::fin_wait_1);
     t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt + 1));
     t.expect(Seg{}.seq(o.snd_nxt + 1).ack(o.rcv_nxt + 1));
+    EXPECT_FALSE(c.valid()) << "the FIN is acknowledged: the close is complete and the handle released";
     EXPECT_EQ(t.stack.time_wait_count(), 1u);
+}
+
+TEST(Linger, OnWithTimeout_DataAndFinAcked_EndsTheWaitInFinWait2) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 5'000'000}));
+    Connection c = o.connection;
+    ASSERT_EQ(c.send(wire::as_bytes("data", 4)).value_or(0), 4u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("data"));
+    c.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt + 4).ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 4));  // the data, not yet the FIN
+    EXPECT_TRUE(c.lingering());
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 5));
+    EXPECT_FALSE(c.valid());
+    EXPECT_EQ(t.stack.connection_count(), 1u) << "the connection lives on in FIN_WAIT_2, without its user";
+}
+
+TEST(Linger, OnWithTimeout_PeerSilent_TheWaitEndsAfterTAndTheCloseGoesOn) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 2'500'000}));
+    Connection c = o.connection;
+    c.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.advance(2'499'999);
+    EXPECT_TRUE(c.lingering());
+    while (t.pending() > 0) t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));  // retransmitted FINs
+    t.advance(1);
+    EXPECT_FALSE(c.valid()) << "linger time up: the handle is released";
+    EXPECT_EQ(t.stack.connection_count(), 1u) << "the FIN is still being retransmitted, as on Linux";
+    t.advance(10'000'000);
+    ASSERT_GT(t.pending(), 0u);
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+}
+
+TEST(Linger, OnWithTimeout_AbortWhileLingering_ResetsAtOnce) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    ASSERT_FALSE(o.connection.set_linger(tcp::Linger{true, 5'000'000}));
+    Connection c = o.connection;
+    c.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    c.abort();
+    t.expect(Seg{}.rst().ack_flag().seq(o.snd_nxt + 1).ack(o.rcv_nxt));
+    EXPECT_FALSE(c.valid());
+    EXPECT_EQ(t.stack.connection_count(), 0u);
 }
 
 }  // namespace

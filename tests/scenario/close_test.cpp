@@ -229,3 +229,45 @@ TEST(Close, SynSent_Close_SendsNothingAndEntersClosed) {
 
 }  // namespace
 }  // namespace tcpp
+
+namespace tcpp {
+namespace {
+
+using testing::Opened;
+using testing::Seg;
+using testing::SegmentScript;
+
+// Linux's tcp_fin_timeout: a connection its user has closed waits in FIN_WAIT_2 for the peer's FIN only so
+// long, then goes without a segment; one the user still holds (half closed) waits on.
+TEST(Close, FinWait2_Orphan_IsDroppedAfterTheFinTimeout) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    Connection c = o.connection;
+    c.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));
+    EXPECT_EQ(t.stack.connection_count(), 1u);
+    t.advance(60'000'000 - 1);
+    EXPECT_EQ(t.stack.connection_count(), 1u);
+    t.advance(1);
+    EXPECT_EQ(t.stack.connection_count(), 0u);
+    EXPECT_EQ(t.stack.time_wait_count(), 0u);
+    t.expect_nothing();
+}
+
+TEST(Close, FinWait2_HalfClosedAndHeld_WaitsForThePeer) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    ASSERT_FALSE(o.connection.shutdown());
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));
+    t.advance(600'000'000);
+    EXPECT_EQ(o.connection.state(), State::fin_wait_2);
+    // Closed now, it becomes an orphan and the fin timeout starts.
+    o.connection.close();
+    t.advance(60'000'000);
+    EXPECT_EQ(t.stack.connection_count(), 0u);
+}
+
+}  // namespace
+}  // namespace tcpp

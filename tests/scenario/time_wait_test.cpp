@@ -19,7 +19,11 @@ constexpr std::uint64_t s = 1'000'000;
 // so a compact entry holds it. `msl_us` is set on the connection before the close, if given.
 Opened time_wait_entry(SegmentScript& t, std::optional<std::uint64_t> msl_us = std::nullopt) {
     Opened o = t.open_server();
-    if (msl_us) o.connection.options().msl_us = *msl_us;
+    if (msl_us) {
+        tcp::ConnectionOptions options = o.connection.options();
+        options.msl_us = *msl_us;
+        EXPECT_FALSE(o.connection.set_options(options));
+    }
     Connection c = o.connection;
     c.close();
     t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
@@ -147,7 +151,9 @@ TEST(TimeWaitHeld, LastsExactly2Msl) {
 TEST(TimeWaitHeld, MslIsSettablePerConnection) {
     SegmentScript t;
     Opened o = t.open_in_state(State::fin_wait_2);
-    o.connection.options().msl_us = 500'000;
+    tcp::ConnectionOptions options = o.connection.options();
+    options.msl_us = 500'000;
+    ASSERT_FALSE(o.connection.set_options(options));
     t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt));
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 1));
     t.advance(1 * s - 1);
