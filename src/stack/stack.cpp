@@ -101,6 +101,7 @@ private:
     // LISTEN): <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
     void reset_for(const FourTuple& tuple, const wire::TcpSegment& segment);
     void send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8_t flags, std::uint16_t window);
+    void send_time_wait_ack(const tcp::TimeWaitState& state);
     void emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb, std::size_t payload_offset,
                      std::size_t payload_length);
 
@@ -256,18 +257,18 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
 }
 
 void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen) {
-    const FourTuple tuple = entry.tuple;
+    const FourTuple tuple = entry.state.tuple;
     switch (tcp::classify(entry, segment)) {
     case tcp::TimeWaitAction::ignore: return;
-    case tcp::TimeWaitAction::ack: send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff); return;
+    case tcp::TimeWaitAction::ack: send_time_wait_ack(entry.state); return;
     case tcp::TimeWaitAction::ack_and_restart:
-        send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff);
+        send_time_wait_ack(entry.state);
         time_waits_.restart(entry, now_);
         return;
     case tcp::TimeWaitAction::new_connection: {
         std::uint32_t index = 0;
         if (find_listener(tuple.local, index) == nullptr) {
-            send_bare(tuple, entry.snd_nxt, entry.rcv_nxt, TcpFlags::ack, 0xffff);
+            send_time_wait_ack(entry.state);
             return;
         }
         ++counters_.TWRecycled;
@@ -278,6 +279,23 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
         return;
     }
     }
+}
+
+// <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK> from a compact TIME_WAIT entry, with a timestamp if the connection
+// used them (RFC 7323 3.2).
+void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
+    wire::TcpSegment segment;
+    segment.source_port = state.tuple.local.port;
+    segment.destination_port = state.tuple.remote.port;
+    segment.seq = state.snd_nxt;
+    segment.ack = state.rcv_nxt;
+    segment.flags.bits = TcpFlags::ack;
+    segment.window = state.window;
+    if (state.timestamps) {
+        segment.options.timestamps =
+            wire::TcpTimestamps{static_cast<std::uint32_t>(now_ / 1000) + state.ts_offset, state.ts_recent};
+    }
+    emit_packet(state.tuple, segment, nullptr, 0, 0);
 }
 
 // RFC 9293 3.10.7.2.
@@ -411,7 +429,7 @@ void Stack::Impl::reap() {
         if (tcb.state() != State::closed && tcb.state() != State::time_wait) continue;
         const FourTuple tuple = tcb.tuple();
         if (tcb.state() == State::time_wait) {
-            time_waits_.insert(tuple, tcb.snd_nxt(), tcb.rcv_nxt(), 2 * tcb.options().msl_us, tcb.time_wait_expiry_us());
+            time_waits_.insert(tcb.time_wait_state(), tcb.time_wait_expiry_us());
             ++port_users_[tuple.local.port];
         }
         demux_.erase(tuple);

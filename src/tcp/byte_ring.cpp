@@ -42,6 +42,24 @@ void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
     std::memcpy(out.data() + first, storage_.get(), out.size() - first);
 }
 
+void ByteRing::write_ahead(std::size_t gap, wire::Bytes data) {
+    assert(gap + data.size() <= free_space());
+    if (data.empty()) return;
+    if (!storage_) {
+        storage_ = std::make_unique_for_overwrite<std::byte[]>(capacity_);
+        head_ = 0;
+    }
+    std::size_t at = (head_ + size_ + gap) % capacity_;
+    std::size_t first = std::min(data.size(), capacity_ - at);
+    std::memcpy(storage_.get() + at, data.data(), first);
+    std::memcpy(storage_.get(), data.data() + first, data.size() - first);
+}
+
+void ByteRing::commit_ahead(std::size_t n) {
+    assert(n <= free_space());
+    size_ += n;
+}
+
 void ByteRing::consume(std::size_t n) {
     assert(n <= size_);
     size_ -= n;

@@ -31,7 +31,12 @@ public:
     void copy_out(std::size_t offset, wire::MutableBytes out) const;
     // Drops n bytes from the front (n <= size()).
     void consume(std::size_t n);
-    // Frees the storage if the ring is empty.
+    // Writes data `gap` bytes past the end without making it part of the ring yet: out-of-order data held
+    // in place until the bytes before it arrive. gap + data.size() must not exceed free_space().
+    void write_ahead(std::size_t gap, wire::Bytes data);
+    // Makes n bytes written ahead part of the ring (n <= free_space()).
+    void commit_ahead(std::size_t n);
+    // Frees the storage if the ring is empty and nothing is held ahead (the caller knows which).
     void release();
 
 private:

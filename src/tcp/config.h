@@ -26,6 +26,14 @@ struct ConnectionOptions {
 // tcp_synack_retries, tcp_retries2).
 struct TcpConfig {
     std::uint16_t mss = 1460;           // announced in our SYNs: the MTU less 40 bytes of headers
+    // The options our SYNs offer (each used only if the peer's SYN offers it too), on by default as on
+    // Linux: window scaling and timestamps (RFC 7323), SACK (RFC 2018).
+    bool window_scaling = true;
+    bool timestamps = true;
+    bool sack = true;
+    // The largest receive buffer a connection may grow to: it sets the window scale we announce
+    // (Linux's tcp_rmem[2], 6 MiB, gives 7).
+    std::size_t max_receive_buffer = 6 * 1024 * 1024;
     RtoLimits rto{};
     unsigned syn_retries = 6;
     unsigned synack_retries = 5;

@@ -32,6 +32,10 @@ struct Counters {
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)
     std::uint64_t TWKilled = 0;
     std::uint64_t OutOfWindowIcmps = 0;
+    std::uint64_t PAWSEstab = 0;           // segments dropped by PAWS (RFC 7323 section 5)
+    std::uint64_t TCPOFOQueue = 0;         // segments held out of order
+    std::uint64_t TCPOFODrop = 0;          // out-of-order segments dropped: no room to hold them
+    std::uint64_t TCPSACKDiscard = 0;      // unused for now: SACK blocks we could not use
 };
 
 }  // namespace tcpp::tcp

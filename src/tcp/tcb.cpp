@@ -11,6 +11,13 @@ using wire::TcpFlags;
 
 std::error_code errno_code(std::errc value) { return std::make_error_code(value); }
 
+// RFC 7323 2.3: the smallest shift that lets the window field say the whole buffer, 14 at most.
+std::uint8_t window_shift_for(std::size_t buffer) {
+    std::uint8_t shift = 0;
+    while (shift < 14 && (buffer >> shift) > 0xffff) ++shift;
+    return shift;
+}
+
 }  // namespace
 
 Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options)
@@ -60,6 +67,7 @@ void Tcb::enter_time_wait() {
 void Tcb::open_active(Seq iss) {
     assert(state_ == State::closed);
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
+    ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection offset, from the keyed hash of the ISN
     ++host_.counters().ActiveOpens;
     set_state(State::syn_sent);
     send_syn();
@@ -71,7 +79,8 @@ void Tcb::open_passive(const wire::TcpSegment& syn, Seq iss) {
     irs_ = syn.seq;
     rcv_nxt_ = syn.seq + 1;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
-    if (syn.options.mss) peer_mss_ = *syn.options.mss;
+    ts_offset_ = iss.raw();
+    take_syn_options(syn.options);
     // RFC 9293 3.10.7.2: the SYN's window is the first send window; wl1/wl2 so the first ACK updates it.
     snd_wnd_ = max_snd_wnd_ = syn.window;
     snd_wl1_ = syn.seq;
@@ -129,7 +138,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
     error.clear();
     if (!receive_buffer_.empty()) {
         std::size_t n = std::min(out.size(), receive_buffer_.size());
-        std::uint16_t window_before = rcv_wnd();
+        std::uint32_t window_before = rcv_wnd();
         receive_buffer_.copy_out(0, out.first(n));
         receive_buffer_.consume(n);
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
@@ -243,8 +252,57 @@ bool Tcb::close_complete() const {
     return state_ == State::closed || state_ == State::time_wait || state_ == State::fin_wait_2 || fin_acked();
 }
 
-std::uint16_t Tcb::rcv_wnd() const {
-    return static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free_space(), 0xffff));
+std::uint32_t Tcb::rcv_wnd() const {
+    const std::uint32_t most = std::uint32_t{0xffff} << rcv_wscale_;
+    const auto window = static_cast<std::uint32_t>(std::min<std::size_t>(receive_buffer_.free_space(), most));
+    return window >> rcv_wscale_ << rcv_wscale_;
+}
+
+TimeWaitState Tcb::time_wait_state() const {
+    TimeWaitState state;
+    state.tuple = tuple_;
+    state.snd_nxt = snd_max_;
+    state.rcv_nxt = rcv_nxt_;
+    state.duration_ms = static_cast<std::uint32_t>(2 * options_.msl_us / 1000);
+    state.ts_recent = ts_recent_;
+    state.ts_offset = ts_offset_;
+    state.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
+    state.timestamps = timestamps_;
+    return state;
+}
+
+std::uint32_t Tcb::ts_now() const { return static_cast<std::uint32_t>(host_.now_us() / 1000) + ts_offset_; }
+
+void Tcb::take_syn_options(const wire::TcpOptions& options) {
+    const TcpConfig& config = host_.config();
+    if (options.mss) peer_mss_ = *options.mss;
+    window_scaling_ = config.window_scaling && options.window_scale.has_value();
+    // RFC 7323 2.3: a shift above 14 is taken as 14.
+    snd_wscale_ = window_scaling_ ? std::min<std::uint8_t>(*options.window_scale, 14) : 0;
+    rcv_wscale_ = window_scaling_ ? window_shift_for(config.max_receive_buffer) : 0;
+    timestamps_ = config.timestamps && options.timestamps.has_value();
+    if (timestamps_) ts_recent_ = options.timestamps->value;
+    sack_permitted_ = config.sack && options.sack_permitted;
+}
+
+// RFC 7323 5.3 R1: a segment whose timestamp is older than TS.Recent is an old duplicate (unless an RST).
+bool Tcb::paws_ok(const wire::TcpSegment& segment) const {
+    if (!timestamps_ || !segment.options.timestamps || segment.flags.rst_set()) return true;
+    return static_cast<std::int32_t>(segment.options.timestamps->value - ts_recent_) >= 0;
+}
+
+// RFC 7323 4.3: TS.Recent follows the timestamps of segments that reach the left edge of the window.
+void Tcb::update_ts_recent(const wire::TcpSegment& segment) {
+    if (!timestamps_ || !segment.options.timestamps) return;
+    if (segment.seq <= last_ack_sent_ &&
+        static_cast<std::int32_t>(segment.options.timestamps->value - ts_recent_) >= 0) {
+        ts_recent_ = segment.options.timestamps->value;
+    }
+}
+
+// RFC 7323 2.3: the window field of every segment but a SYN is scaled by Snd.Wind.Shift.
+std::uint32_t Tcb::window_of(const wire::TcpSegment& segment) const {
+    return segment.flags.syn_set() ? segment.window : std::uint32_t{segment.window} << snd_wscale_;
 }
 
 std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.config().mss); }
@@ -291,10 +349,13 @@ void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
     if (!flags.syn_set()) return;
     irs_ = segment.seq;
     rcv_nxt_ = segment.seq + 1;
-    if (segment.options.mss) peer_mss_ = *segment.options.mss;
+    take_syn_options(segment.options);
     if (ack_acceptable) {
         snd_una_ = segment.ack;
-        if (rtt_timing_ && segment.ack > rtt_seq_) {
+        if (timestamps_ && segment.options.timestamps->echo_reply != 0) {
+            rtt_.add_sample(std::uint64_t{ts_now() - segment.options.timestamps->echo_reply} * 1000);
+            rtt_timing_ = false;
+        } else if (rtt_timing_ && segment.ack > rtt_seq_) {
             rtt_.add_sample(host_.now_us() - rtt_sent_us_);
             rtt_timing_ = false;
         }
@@ -344,6 +405,14 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
         without_syn.flags.bits &= static_cast<std::uint8_t>(~TcpFlags::syn);
         without_syn.seq = irs_ + 1;
         on_segment_synchronized(without_syn);
+        return;
+    }
+
+    // RFC 7323 5.3: PAWS comes before the sequence number check. (A segment without a timestamp on a
+    // connection that uses them is let through, as Linux does, although RFC 7323 3.2 would drop it.)
+    if (!paws_ok(segment)) {
+        ++host_.counters().PAWSEstab;
+        send_ack();
         return;
     }
 
@@ -399,6 +468,8 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
         return;
     }
 
+    update_ts_recent(segment);
+
     // Fifth, the ACK.
     if (!flags.ack_set()) return;
     if (!process_ack(segment)) return;
@@ -409,6 +480,8 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
     if (state_ == State::closed) return;
     if (flags.fin_set() && segment.seq + static_cast<std::uint32_t>(segment.payload.size()) == rcv_nxt_) {
         process_fin(segment);
+    } else if (fin_ahead_ && rcv_nxt_ == fin_ahead_seq_) {
+        process_fin(segment);  // the gap before an out-of-order FIN is filled
     }
     if (state_ == State::fin_wait_1 && fin_acked()) enter_fin_wait_2();
     output();
@@ -434,7 +507,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             transmit(ack, TcpFlags::rst);  // <SEQ=SEG.ACK><CTL=RST>
             return false;
         }
-        snd_wnd_ = segment.window;
+        snd_wnd_ = window_of(segment);
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = segment.seq;
         snd_wl2_ = ack;
@@ -454,7 +527,13 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
         snd_una_ = ack;
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
-        if (rtt_timing_ && ack > rtt_seq_) {
+        // RFC 7323 4.1: with timestamps, every ACK of new data measures the RTT from its echoed TSval
+        // (which names the transmission it answers, so Karn's ambiguity does not arise); else the one
+        // timed segment does.
+        if (timestamps_ && segment.options.timestamps && segment.options.timestamps->echo_reply != 0) {
+            rtt_.add_sample(std::uint64_t{ts_now() - segment.options.timestamps->echo_reply} * 1000);
+            rtt_timing_ = false;
+        } else if (rtt_timing_ && ack > rtt_seq_) {
             rtt_.add_sample(host_.now_us() - rtt_sent_us_);
             rtt_timing_ = false;
         }
@@ -470,7 +549,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
     }
     // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
     if (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack)) {
-        snd_wnd_ = segment.window;
+        snd_wnd_ = window_of(segment);
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = segment.seq;
         snd_wl2_ = ack;
@@ -500,10 +579,8 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         payload = payload.subspan(std::min(seen, payload.size()));
         seq = rcv_nxt_;
     }
-    if (seq != rcv_nxt_ || payload.empty()) {  // a gap before it (no reassembly yet), or a duplicate
-        ack_pending_ = true;
-        return;
-    }
+    ack_pending_ = true;  // every segment with data is acknowledged at once: in order, duplicate or not
+    if (payload.empty()) return;
     // Data for a connection the user has closed cannot be delivered: reset it (as Linux does).
     if (user_closed_) {
         ++host_.counters().TCPAbortOnData;
@@ -511,9 +588,39 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         send_reset_and_close();
         return;
     }
+    if (seq != rcv_nxt_) {
+        hold_out_of_order(segment, seq, payload);
+        return;
+    }
     std::size_t taken = receive_buffer_.push(payload);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
-    ack_pending_ = true;
+    // The bytes held out of order that now follow on become part of the stream.
+    while (auto end = out_of_order_.take_from(rcv_nxt_)) {
+        receive_buffer_.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
+        rcv_nxt_ = *end;
+    }
+}
+
+// RFC 9293 3.10.7.4: a segment beyond RCV.NXT but in the window is held, in the receive buffer at its
+// place, until the bytes before it arrive. Bounded by the window and by OutOfOrder::max_ranges.
+void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Bytes payload) {
+    const std::size_t gap = static_cast<std::uint32_t>(seq - rcv_nxt_);
+    const std::size_t room = receive_buffer_.free_space();
+    if (gap >= room) {
+        ++host_.counters().TCPOFODrop;
+        return;
+    }
+    const std::size_t length = std::min(payload.size(), room - gap);
+    if (!out_of_order_.add(seq, seq + static_cast<std::uint32_t>(length))) {
+        ++host_.counters().TCPOFODrop;
+        return;
+    }
+    receive_buffer_.write_ahead(gap, payload.first(length));
+    ++host_.counters().TCPOFOQueue;
+    if (segment.flags.fin_set() && length == payload.size()) {
+        fin_ahead_ = true;
+        fin_ahead_seq_ = seq + static_cast<std::uint32_t>(length);
+    }
 }
 
 void Tcb::process_fin(const wire::TcpSegment&) {
@@ -600,16 +707,46 @@ void Tcb::send_challenge_ack(bool for_syn) {
     send_ack();
 }
 
-void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std::size_t length, bool with_mss) {
+void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std::size_t length,
+                   bool with_syn_options) {
+    const TcpConfig& config = host_.config();
     wire::TcpSegment segment;
     segment.source_port = tuple_.local.port;
     segment.destination_port = tuple_.remote.port;
     segment.seq = seq;
     segment.flags.bits = flags;
     if (flags & TcpFlags::ack) segment.ack = rcv_nxt_;
-    segment.window = (flags & TcpFlags::rst) && !(flags & TcpFlags::ack) ? 0 : rcv_wnd();
-    if (with_mss) segment.options.mss = host_.config().mss;
-    if (flags & TcpFlags::ack) ack_pending_ = false;
+    if ((flags & TcpFlags::rst) && !(flags & TcpFlags::ack)) {
+        segment.window = 0;
+    } else if (flags & TcpFlags::syn) {
+        // RFC 7323 2.2: the window of a SYN is never scaled.
+        segment.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free_space(), 0xffff));
+    } else {
+        segment.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
+    }
+    if (with_syn_options) {
+        // A SYN offers what the configuration allows; a SYN,ACK only what the peer's SYN offered.
+        const bool answering = (flags & TcpFlags::ack) != 0;
+        segment.options.mss = config.mss;
+        if (answering ? window_scaling_ : config.window_scaling) {
+            segment.options.window_scale = window_shift_for(config.max_receive_buffer);
+        }
+        if (answering ? timestamps_ : config.timestamps) {
+            segment.options.timestamps = wire::TcpTimestamps{ts_now(), answering ? ts_recent_ : 0};
+        }
+        segment.options.sack_permitted = answering ? sack_permitted_ : config.sack;
+    } else {
+        // RFC 7323 3.2: timestamps on every segment once in use (Linux puts them on its RSTs too).
+        if (timestamps_) segment.options.timestamps = wire::TcpTimestamps{ts_now(), ts_recent_};
+        // RFC 2018 4: an ACK while data is held out of order carries SACK blocks, newest first.
+        if (sack_permitted_ && (flags & TcpFlags::ack) && !(flags & TcpFlags::rst) && !out_of_order_.empty()) {
+            out_of_order_.sack_blocks(segment.options, timestamps_ ? 3 : 4);
+        }
+    }
+    if (flags & TcpFlags::ack) {
+        ack_pending_ = false;
+        last_ack_sent_ = rcv_nxt_;
+    }
     host_.transmit(*this, segment, payload_offset, length);
 }
 

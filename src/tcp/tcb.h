@@ -10,8 +10,10 @@
 #include "tcp/config.h"
 #include "tcp/counters.h"
 #include "tcp/four_tuple.h"
+#include "tcp/reassembly.h"
 #include "tcp/rtt.h"
 #include "tcp/state.h"
+#include "tcp/time_wait.h"
 #include "timer/timing_wheel.h"
 #include "wire/seq.h"
 #include "wire/tcp.h"
@@ -94,6 +96,8 @@ public:
     // is complete.
     bool close_complete() const;
     std::uint64_t time_wait_expiry_us() const { return retransmission_timer_.expiry(); }
+    // What a compact TIME_WAIT entry keeps of this connection.
+    TimeWaitState time_wait_state() const;
     const ConnectionOptions& options() const { return options_; }
     // Buffer sizes change only while the buffers are empty (EBUSY otherwise, and nothing changes).
     std::error_code set_options(const ConnectionOptions& options);
@@ -108,8 +112,21 @@ public:
     std::uint32_t snd_wnd() const { return snd_wnd_; }
     wire::Seq iss() const { return iss_; }
     wire::Seq rcv_nxt() const { return rcv_nxt_; }
-    std::uint16_t rcv_wnd() const;
+    // The receive window as announced, in bytes: the free receive buffer, rounded to what the window field
+    // can say (below 64 KiB without scaling; a multiple of 2^Rcv.Wind.Shift with it).
+    std::uint32_t rcv_wnd() const;
     wire::Seq irs() const { return irs_; }
+
+    // What the handshake negotiated (RFC 7323, RFC 2018).
+    bool window_scaling() const { return window_scaling_; }
+    std::uint8_t snd_wscale() const { return snd_wscale_; }
+    std::uint8_t rcv_wscale() const { return rcv_wscale_; }
+    bool timestamps() const { return timestamps_; }
+    bool sack_permitted() const { return sack_permitted_; }
+    std::uint32_t ts_recent() const { return ts_recent_; }
+    // Our timestamp clock (RFC 7323 section 5.4): milliseconds, from a per-connection offset.
+    std::uint32_t ts_now() const;
+    const OutOfOrder& out_of_order() const { return out_of_order_; }
 
     // For the stack's listener bookkeeping.
     void* listener = nullptr;
@@ -129,6 +146,7 @@ private:
     // Step five of 3.10.7.4; false when the segment is to be dropped.
     bool process_ack(const wire::TcpSegment& segment);
     void process_text(const wire::TcpSegment& segment);
+    void hold_out_of_order(const wire::TcpSegment& segment, wire::Seq seq, wire::Bytes payload);
     void process_fin(const wire::TcpSegment& segment);
     void time_wait_segment(const wire::TcpSegment& segment);
 
@@ -141,7 +159,13 @@ private:
     void send_challenge_ack(bool for_syn);
     void send_reset_and_close();
     void transmit(wire::Seq seq, std::uint8_t flags, std::size_t payload_offset = 0, std::size_t length = 0,
-                  bool with_mss = false);
+                  bool with_syn_options = false);
+    // The options of the peer's SYN: which of ours to use, and its scale, MSS and first timestamp.
+    void take_syn_options(const wire::TcpOptions& options);
+    // RFC 7323 section 5.3: false for a segment PAWS rejects (an older timestamp than TS.Recent).
+    bool paws_ok(const wire::TcpSegment& segment) const;
+    void update_ts_recent(const wire::TcpSegment& segment);
+    std::uint32_t window_of(const wire::TcpSegment& segment) const;
     void arm_retransmission();
     void fall_back_rto();
     void on_retransmission_timeout();
@@ -177,12 +201,25 @@ private:
     wire::Seq snd_wl2_;
     std::uint16_t peer_mss_ = default_mss;
 
+    // Options (RFC 7323, RFC 2018): offered in our SYN; in use once the peer's SYN offered them too.
+    bool window_scaling_ = false;
+    std::uint8_t snd_wscale_ = 0;  // Snd.Wind.Shift: the peer's windows are scaled by it
+    std::uint8_t rcv_wscale_ = 0;  // Rcv.Wind.Shift: ours are
+    bool timestamps_ = false;
+    bool sack_permitted_ = false;
+    std::uint32_t ts_recent_ = 0;
+    std::uint32_t ts_offset_ = 0;
+    wire::Seq last_ack_sent_;      // RCV.NXT as our last ACK carried it (RFC 7323 4.3)
+
     // Receive sequence space.
     wire::Seq irs_;
     wire::Seq rcv_nxt_;
 
     ByteRing send_buffer_;
     ByteRing receive_buffer_;
+    OutOfOrder out_of_order_;     // data held beyond RCV.NXT, in the receive buffer at its place
+    bool fin_ahead_ = false;      // the peer's FIN came out of order: it follows the data held
+    wire::Seq fin_ahead_seq_;
 
     RttEstimator rtt_;
     bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)

@@ -8,9 +8,9 @@ TimeWaitAction classify(const TimeWaitEntry& entry, const wire::TcpSegment& segm
     // RFC 6191 without timestamps (and Linux): a SYN whose number is beyond everything the old
     // incarnation used cannot be an old duplicate, so a listener may take it.
     if (flags.syn_set() && !flags.ack_set()) {
-        return segment.seq > entry.rcv_nxt ? TimeWaitAction::new_connection : TimeWaitAction::ack;
+        return segment.seq > entry.state.rcv_nxt ? TimeWaitAction::new_connection : TimeWaitAction::ack;
     }
-    if (flags.fin_set() && segment.seq + segment.sequence_length() == entry.rcv_nxt) {
+    if (flags.fin_set() && segment.seq + segment.sequence_length() == entry.state.rcv_nxt) {
         return TimeWaitAction::ack_and_restart;
     }
     return TimeWaitAction::ack;
@@ -26,20 +26,16 @@ const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) const {
     return it == entries_.end() ? nullptr : &it->second;
 }
 
-TimeWaitEntry& TimeWaitTable::insert(const FourTuple& tuple, wire::Seq snd_nxt, wire::Seq rcv_nxt,
-                                     std::uint64_t duration_us, std::uint64_t expiry_us) {
-    auto [it, inserted] = entries_.try_emplace(tuple);
+TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us) {
+    auto [it, inserted] = entries_.try_emplace(state.tuple);
     TimeWaitEntry& entry = it->second;
-    entry.tuple = tuple;
-    entry.snd_nxt = snd_nxt;
-    entry.rcv_nxt = rcv_nxt;
-    entry.duration_ms = static_cast<std::uint32_t>(duration_us / 1000);
+    entry.state = state;
     wheel_.arm(entry, expiry_us);
     return entry;
 }
 
 void TimeWaitTable::restart(TimeWaitEntry& entry, std::uint64_t now_us) {
-    wheel_.arm(entry, now_us + std::uint64_t{entry.duration_ms} * 1000);
+    wheel_.arm(entry, now_us + std::uint64_t{entry.state.duration_ms} * 1000);
 }
 
 void TimeWaitTable::erase(const FourTuple& tuple) { entries_.erase(tuple); }

@@ -13,12 +13,22 @@
 
 namespace tcpp::tcp {
 
-struct TimeWaitEntry : timer::Timer {
+// What a TIME_WAIT entry remembers of its connection.
+struct TimeWaitState {
     FourTuple tuple;
-    wire::Seq snd_nxt;  // our sequence number after our FIN
-    wire::Seq rcv_nxt;  // theirs after their FIN
+    wire::Seq snd_nxt;              // our sequence number after our FIN
+    wire::Seq rcv_nxt;              // theirs after their FIN
     std::uint32_t duration_ms = 0;  // 2*MSL, to restart with
+    std::uint32_t ts_recent = 0;    // with timestamps (RFC 7323): to echo in the re-ACK
+    std::uint32_t ts_offset = 0;    // and to stamp it with our clock
+    std::uint16_t window = 0;       // the window field of our last ACK
+    bool timestamps = false;
 };
+
+struct TimeWaitEntry : timer::Timer {
+    TimeWaitState state;
+};
+static_assert(sizeof(TimeWaitEntry) <= 64, "a TIME_WAIT entry stays within 64 bytes");
 
 // What a segment that reaches a TIME_WAIT entry calls for.
 enum class TimeWaitAction : std::uint8_t {
@@ -35,8 +45,7 @@ public:
     TimeWaitEntry* find(const FourTuple& tuple);
     const TimeWaitEntry* find(const FourTuple& tuple) const;
     // Adds an entry that expires at expiry_us; the tuple must not be present.
-    TimeWaitEntry& insert(const FourTuple& tuple, wire::Seq snd_nxt, wire::Seq rcv_nxt, std::uint64_t duration_us,
-                          std::uint64_t expiry_us);
+    TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);
     void restart(TimeWaitEntry& entry, std::uint64_t now_us);
     void erase(const FourTuple& tuple);
     std::size_t size() const { return entries_.size(); }
@@ -54,7 +63,7 @@ private:
 template <class OnExpire>
 void TimeWaitTable::expire(std::uint64_t now_us, OnExpire&& on_expire) {
     wheel_.advance(now_us, [&](timer::Timer& timer) {
-        FourTuple tuple = static_cast<TimeWaitEntry&>(timer).tuple;
+        FourTuple tuple = static_cast<TimeWaitEntry&>(timer).state.tuple;
         entries_.erase(tuple);
         on_expire(tuple);
     });

@@ -19,6 +19,14 @@ std::string describe(const wire::TcpSegment& segment) {
                                    segment.destination_port, flags, segment.seq.raw(), segment.ack.raw(),
                                    segment.window, segment.payload.size());
     if (segment.options.mss) text += fmt::format(" mss {}", *segment.options.mss);
+    if (segment.options.window_scale) text += fmt::format(" wscale {}", *segment.options.window_scale);
+    if (segment.options.sack_permitted) text += " sackOK";
+    if (segment.options.timestamps) {
+        text += fmt::format(" TS {} {}", segment.options.timestamps->value, segment.options.timestamps->echo_reply);
+    }
+    for (std::size_t i = 0; i < segment.options.sack_block_count; ++i) {
+        text += fmt::format(" sack {}-{}", segment.options.sack_blocks[i].left.raw(), segment.options.sack_blocks[i].right.raw());
+    }
     return text;
 }
 
@@ -149,6 +157,10 @@ void SegmentScript::inject(const Seg& spec) {
     segment.flags.bits = spec.flags;
     segment.window = spec.window_value.value_or(65535);
     if (spec.mss_value) segment.options.mss = spec.mss_value;
+    segment.options.window_scale = spec.wscale_value;
+    segment.options.timestamps = spec.ts_value;
+    segment.options.sack_permitted = spec.sack_ok_value;
+    for (const auto& block : spec.sack_value) segment.options.add_sack_block(block);
     segment.payload = wire::as_bytes(spec.payload_value.data(), spec.payload_value.size());
     std::vector<std::byte> packet(wire::Ipv4Header::size() + segment.size());
     wire::Ipv4Header ip;
@@ -201,6 +213,16 @@ wire::TcpSegment SegmentScript::expect(const Seg& expected, const char* file, in
     }
     if (expected.window_value) {
         EXPECT_EQ(got.window, *expected.window_value) << "window of: " << text;
+    }
+    if (expected.check_options) {
+        wire::TcpOptions want;
+        want.mss = expected.mss_value;
+        want.window_scale = expected.wscale_value;
+        want.timestamps = expected.ts_value;
+        want.sack_permitted = expected.sack_ok_value;
+        for (const auto& block : expected.sack_value) want.add_sack_block(block);
+        if (expected.ts_any_value && got.options.timestamps) want.timestamps->value = got.options.timestamps->value;
+        EXPECT_TRUE(got.options == want) << "options of: " << text;
     }
     if (expected.mss_value) {
         EXPECT_EQ(got.options.mss, expected.mss_value) << "mss of: " << text;

@@ -36,6 +36,12 @@ struct Seg {
     std::optional<std::uint32_t> ack_value;
     std::optional<std::uint16_t> window_value;
     std::optional<std::uint16_t> mss_value;
+    std::optional<std::uint8_t> wscale_value;
+    std::optional<wire::TcpTimestamps> ts_value;
+    bool sack_ok_value = false;
+    std::vector<wire::SackBlock> sack_value;
+    bool ts_any_value = false;   // expect: a timestamp option whose TSecr is ts_value's, TSval anything
+    bool check_options = false;  // expect: the options must be exactly these (absent ones absent)
     std::string payload_value;
     std::optional<std::uint16_t> source_port;       // inject: default the peer's port
     std::optional<std::uint16_t> destination_port;  // inject: default the script's local port
@@ -51,6 +57,23 @@ struct Seg {
     Seg& ack(wire::Seq v) { return ack(v.raw()); }
     Seg& window(std::uint16_t v) { window_value = v; return *this; }
     Seg& mss(std::uint16_t v) { mss_value = v; return *this; }
+    Seg& wscale(std::uint8_t v) { wscale_value = v; check_options = true; return *this; }
+    Seg& ts(std::uint32_t value, std::uint32_t echo) { ts_value = {value, echo}; check_options = true; return *this; }
+    // expect: timestamps whose echo is `echo` (our own TSval is the stack's business).
+    Seg& ts_echo(std::uint32_t echo) {
+        ts_value = {0, echo};
+        ts_any_value = true;
+        check_options = true;
+        return *this;
+    }
+    Seg& sack_ok() { sack_ok_value = true; check_options = true; return *this; }
+    Seg& sack(std::uint32_t left, std::uint32_t right) {
+        sack_value.push_back({wire::Seq{left}, wire::Seq{right}});
+        check_options = true;
+        return *this;
+    }
+    // expect: the options must be exactly those given (with mss() and the above), nothing more.
+    Seg& options_exactly() { check_options = true; return *this; }
     Seg& payload(std::string v) { payload_value = std::move(v); return *this; }
     Seg& from_port(std::uint16_t v) { source_port = v; return *this; }
     Seg& to_port(std::uint16_t v) { destination_port = v; return *this; }

@@ -1,0 +1,164 @@
+// Window scaling and timestamps (RFC 7323), SACK (RFC 2018) and the out-of-order queue, as segment scripts.
+
+#include <gtest/gtest.h>
+
+#include "segment_script.h"
+
+namespace tcpp {
+namespace {
+
+using testing::Seg;
+using testing::SegmentScript;
+
+constexpr std::uint32_t peer_iss = 1000;
+
+// Opens a passive connection whose peer offers window scale 7, timestamps and SACK, as Linux does.
+// Returns the stack's ISS.
+std::uint32_t open_with_options(SegmentScript& t, Listener& listener, std::uint8_t peer_wscale = 7) {
+    t.inject(Seg{}.syn().seq(peer_iss).mss(1460).sack_ok().ts(5000, 0).wscale(peer_wscale));
+    wire::TcpSegment synack = t.expect(Seg{}.syn().ack(peer_iss + 1));
+    EXPECT_TRUE(synack.options.timestamps);
+    std::uint32_t iss = synack.seq.raw();
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 1).ts(5001, synack.options.timestamps->value).window(512));
+    t.expect_nothing();
+    EXPECT_EQ(listener.accept_queue_size(), 1u);
+    return iss;
+}
+
+TEST(Options, Syn_OffersMssSackTimestampsAndWindowScale7InLinuxOrder) {
+    SegmentScript t;
+    t.local_port = SegmentScript::client_port;
+    auto c = t.stack.connect({SegmentScript::peer_address, SegmentScript::peer_port},
+                             Endpoint{{}, SegmentScript::client_port});
+    ASSERT_TRUE(c);
+    wire::TcpSegment syn = t.expect(Seg{}.syn().window(65535));
+    ASSERT_TRUE(syn.options.timestamps);
+    EXPECT_EQ(syn.options.timestamps->echo_reply, 0u);
+    EXPECT_EQ(syn.options.mss, 1460);
+    EXPECT_TRUE(syn.options.sack_permitted);
+    EXPECT_EQ(syn.options.window_scale, 7);  // from the 6 MiB largest receive buffer, as Linux
+    EXPECT_EQ(syn.options.size(), 20u);      // mss, sackOK+TS, nop+wscale: Linux's 20 bytes
+}
+
+TEST(Options, Rfc7323_SynAckOffersOnlyWhatTheSynOffered) {
+    SegmentScript t;
+    ASSERT_TRUE(t.stack.listen({{}, 80}, 8));
+    t.inject(Seg{}.syn().seq(peer_iss).mss(1460));
+    t.expect(Seg{}.syn().ack(peer_iss + 1).mss(1460).options_exactly());
+}
+
+TEST(Options, Rfc7323_SynAckEchoesTimestampAndScale) {
+    SegmentScript t;
+    ASSERT_TRUE(t.stack.listen({{}, 80}, 8));
+    t.inject(Seg{}.syn().seq(peer_iss).mss(1460).sack_ok().ts(5000, 0).wscale(2));
+    wire::TcpSegment synack = t.expect(Seg{}.syn().ack(peer_iss + 1).window(65535));
+    EXPECT_EQ(synack.options.window_scale, 7);
+    EXPECT_TRUE(synack.options.sack_permitted);
+    ASSERT_TRUE(synack.options.timestamps);
+    EXPECT_EQ(synack.options.timestamps->echo_reply, 5000u);
+}
+
+TEST(Options, Rfc7323_2_WindowsAreScaledBothWays) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener, 3);
+    auto c = listener->accept();
+    ASSERT_TRUE(c);
+    // Our window: 64 KiB of receive buffer, shift 7, so 512 in the field.
+    ASSERT_EQ(c->send(wire::as_bytes("x", 1)).value_or(0), 1u);
+    wire::TcpSegment data = t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));
+    EXPECT_EQ(data.window, 65536 >> 7);
+    // Theirs: the handshake's ACK said 512 with shift 3, so 4096 bytes may be in flight: 2 full segments
+    // and 1176 bytes more of 8000 queued.
+    std::string big(8000, 'a');
+    ASSERT_EQ(c->send(wire::as_bytes(big.data(), big.size())).value_or(0), 8000u);
+    t.expect(Seg{}.seq(iss + 2).ack(peer_iss + 1).payload(std::string(1460, 'a')));
+    t.expect(Seg{}.seq(iss + 2 + 1460).ack(peer_iss + 1).payload(std::string(1460, 'a')));
+    t.expect(Seg{}.seq(iss + 2 + 2920).ack(peer_iss + 1).payload(std::string(4096 - 1 - 2920, 'a')));
+    t.expect_nothing();
+}
+
+TEST(Options, Rfc7323_4_3_AcksEchoTheNewestTimestampAtTheLeftEdge) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    t.inject(Seg{}.psh().seq(peer_iss + 1).ack(iss + 1).ts(6000, 1).payload("abc"));
+    wire::TcpSegment ack = t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4));
+    ASSERT_TRUE(ack.options.timestamps);
+    EXPECT_EQ(ack.options.timestamps->echo_reply, 6000u);
+    // A segment beyond the left edge (out of order) does not move TS.Recent.
+    t.inject(Seg{}.psh().seq(peer_iss + 10).ack(iss + 1).ts(7000, 1).payload("zzz"));
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4).ts_echo(6000).sack(peer_iss + 10, peer_iss + 13));
+}
+
+TEST(Options, Rfc7323_5_Paws_AnOlderTimestampIsDroppedWithAnAck) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    auto c = listener->accept();
+    t.inject(Seg{}.psh().seq(peer_iss + 1).ack(iss + 1).ts(6000, 1).payload("new"));
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4));
+    // An old duplicate from an earlier wrap of the sequence space: its timestamp gives it away.
+    t.inject(Seg{}.psh().seq(peer_iss + 4).ack(iss + 1).ts(5999, 1).payload("old"));
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4));
+    EXPECT_EQ(t.stack.counters().PAWSEstab, 1u);
+    std::byte buffer[16];
+    EXPECT_EQ(c->receive(buffer).value_or(0), 3u) << "only the new bytes";
+    // An RST is not subject to PAWS.
+    t.inject(Seg{}.rst().seq(peer_iss + 4).ts(1, 0));
+    EXPECT_EQ(c->error(), std::errc::connection_reset);
+}
+
+TEST(Options, OutOfOrderData_IsHeldAndSackedThenDeliveredInOrder) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    auto c = listener->accept();
+    const std::uint32_t base = peer_iss + 1;
+    // TS.Recent stays 5001 (from the handshake's ACK) while the segments arrive beyond the left edge.
+    t.inject(Seg{}.seq(base + 10).ack(iss + 1).ts(6000, 1).payload("KLMNO"));  // bytes 10..14
+    t.expect(Seg{}.seq(iss + 1).ack(base).ts_echo(5001).sack(base + 10, base + 15));
+    t.inject(Seg{}.seq(base + 20).ack(iss + 1).ts(6001, 1).payload("UVW"));  // bytes 20..22
+    t.expect(Seg{}.seq(iss + 1).ack(base).ts_echo(5001).sack(base + 20, base + 23).sack(base + 10, base + 15));
+    EXPECT_EQ(c->bytes_unread(), 0u);
+    EXPECT_EQ(t.stack.counters().TCPOFOQueue, 2u);
+    t.inject(Seg{}.seq(base).ack(iss + 1).ts(6002, 1).payload("ABCDEFGHIJ"));  // 0..9: fills the first gap
+    t.expect(Seg{}.seq(iss + 1).ack(base + 15).ts_echo(6002).sack(base + 20, base + 23));
+    t.inject(Seg{}.seq(base + 15).ack(iss + 1).ts(6003, 1).payload("PQRST"));  // 15..19: fills the second
+    t.expect(Seg{}.seq(iss + 1).ack(base + 23).ts_echo(6003));
+    std::string got(23, '?');
+    EXPECT_EQ(c->receive(std::as_writable_bytes(std::span{got})).value_or(0), 23u);
+    EXPECT_EQ(got, "ABCDEFGHIJKLMNOPQRSTUVW");
+}
+
+TEST(Options, OutOfOrderFin_IsTakenOnceTheGapBeforeItIsFilled) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    auto c = listener->accept();
+    const std::uint32_t base = peer_iss + 1;
+    t.inject(Seg{}.fin().seq(base + 3).ack(iss + 1).ts(6000, 1).payload("def"));
+    t.expect(Seg{}.seq(iss + 1).ack(base).ts_echo(5001).sack(base + 3, base + 6));
+    EXPECT_EQ(c->state(), State::established);
+    t.inject(Seg{}.seq(base).ack(iss + 1).ts(6001, 1).payload("abc"));
+    t.expect(Seg{}.seq(iss + 1).ack(base + 7).ts_echo(6001));  // the data and the FIN
+    EXPECT_EQ(c->state(), State::close_wait);
+    std::string got(6, '?');
+    EXPECT_EQ(c->receive(std::as_writable_bytes(std::span{got})).value_or(0), 6u);
+    EXPECT_EQ(got, "abcdef");
+    EXPECT_EQ(c->receive(std::as_writable_bytes(std::span{got})).value_or(99), 0u) << "then end of stream";
+}
+
+TEST(Options, OutOfOrderQueue_IsBoundedByTheWindow) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    const std::uint32_t base = peer_iss + 1;
+    // Beyond the 64 KiB receive buffer: not held.
+    t.inject(Seg{}.seq(base + 70'000).ack(iss + 1).ts(6000, 1).payload("far"));
+    t.expect(Seg{}.seq(iss + 1).ack(base).ts_echo(5001).options_exactly());
+    EXPECT_EQ(t.stack.counters().TCPOFOQueue, 0u);
+}
+
+}  // namespace
+}  // namespace tcpp

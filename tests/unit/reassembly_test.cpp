@@ -1,0 +1,106 @@
+#include "tcp/reassembly.h"
+
+#include <gtest/gtest.h>
+
+#include "tcp/byte_ring.h"
+
+namespace tcpp::tcp {
+namespace {
+
+using wire::Seq;
+
+std::string ranges(const OutOfOrder& q) {
+    std::string out;
+    for (std::size_t i = 0; i < q.size(); ++i) {
+        out += "[" + std::to_string(q[i].begin.raw()) + "," + std::to_string(q[i].end.raw()) + ")";
+    }
+    return out;
+}
+
+TEST(OutOfOrder, MergesOverlappingAndTouchingRanges) {
+    OutOfOrder q;
+    EXPECT_TRUE(q.add(Seq{100}, Seq{200}));
+    EXPECT_TRUE(q.add(Seq{300}, Seq{400}));
+    EXPECT_EQ(ranges(q), "[100,200)[300,400)");
+    EXPECT_TRUE(q.add(Seq{200}, Seq{250}));  // touches the first
+    EXPECT_EQ(ranges(q), "[100,250)[300,400)");
+    EXPECT_TRUE(q.add(Seq{240}, Seq{310}));  // bridges both
+    EXPECT_EQ(ranges(q), "[100,400)");
+    EXPECT_TRUE(q.add(Seq{50}, Seq{60}));
+    EXPECT_TRUE(q.add(Seq{500}, Seq{600}));
+    EXPECT_EQ(ranges(q), "[50,60)[100,400)[500,600)");
+    EXPECT_TRUE(q.add(Seq{0}, Seq{1000}));  // swallows all
+    EXPECT_EQ(ranges(q), "[0,1000)");
+}
+
+TEST(OutOfOrder, WorksAcrossTheSequenceWrap) {
+    OutOfOrder q;
+    EXPECT_TRUE(q.add(Seq{0xfffffff0u}, Seq{0x10}));
+    EXPECT_TRUE(q.add(Seq{0x20}, Seq{0x30}));
+    EXPECT_TRUE(q.add(Seq{0x10}, Seq{0x20}));
+    EXPECT_EQ(q.size(), 1u);
+    EXPECT_EQ(q[0].begin, Seq{0xfffffff0u});
+    EXPECT_EQ(q[0].end, Seq{0x30});
+}
+
+TEST(OutOfOrder, IsBoundedAndRefusesARangeBeyondTheBound) {
+    OutOfOrder q;
+    for (std::uint32_t i = 0; i < OutOfOrder::max_ranges; ++i) ASSERT_TRUE(q.add(Seq{i * 100}, Seq{i * 100 + 10}));
+    EXPECT_FALSE(q.add(Seq{5000}, Seq{5010}));
+    EXPECT_EQ(q.size(), OutOfOrder::max_ranges);
+    EXPECT_TRUE(q.add(Seq{105}, Seq{115})) << "one that merges needs no new range";
+}
+
+TEST(OutOfOrder, TakeFromReleasesTheFirstRangeOnceReached) {
+    OutOfOrder q;
+    q.add(Seq{100}, Seq{200});
+    q.add(Seq{300}, Seq{400});
+    EXPECT_FALSE(q.take_from(Seq{99}));
+    EXPECT_EQ(q.take_from(Seq{100}), Seq{200});
+    EXPECT_EQ(q.take_from(Seq{350}), Seq{400});
+    EXPECT_TRUE(q.empty());
+}
+
+// RFC 2018 section 4: the first SACK block holds the most recently received segment; the others follow,
+// most recently changed first.
+TEST(OutOfOrder, Rfc2018_4_SackBlocksNewestFirst) {
+    OutOfOrder q;
+    q.add(Seq{100}, Seq{200});
+    q.add(Seq{500}, Seq{600});
+    q.add(Seq{300}, Seq{400});
+    q.add(Seq{600}, Seq{700});  // grows [500,600)
+    wire::TcpOptions options;
+    q.sack_blocks(options, 3);
+    ASSERT_EQ(options.sack_block_count, 3);
+    EXPECT_EQ(options.sack_blocks[0], (wire::SackBlock{Seq{500}, Seq{700}}));
+    EXPECT_EQ(options.sack_blocks[1], (wire::SackBlock{Seq{300}, Seq{400}}));
+    EXPECT_EQ(options.sack_blocks[2], (wire::SackBlock{Seq{100}, Seq{200}}));
+}
+
+TEST(ByteRing, WriteAheadHoldsOutOfOrderBytesUntilCommitted) {
+    ByteRing ring{8};
+    ring.push(wire::as_bytes("ab", 2));
+    ring.write_ahead(2, wire::as_bytes("ef", 2));  // positions 4,5: a gap of two ("cd")
+    EXPECT_EQ(ring.size(), 2u);
+    ring.consume(1);  // the reader moves on meanwhile
+    ring.push(wire::as_bytes("cd", 2));
+    ring.commit_ahead(2);
+    std::string out(5, '?');
+    ring.copy_out(0, std::as_writable_bytes(std::span{out}));
+    EXPECT_EQ(out, "bcdef");
+}
+
+TEST(ByteRing, WriteAheadWrapsAroundTheEnd) {
+    ByteRing ring{6};
+    ring.push(wire::as_bytes("xxxxx", 5));
+    ring.consume(5);                              // head at 5
+    ring.write_ahead(1, wire::as_bytes("2345", 4));  // positions 6..9 wrap to 0..3
+    ring.push(wire::as_bytes("1", 1));
+    ring.commit_ahead(4);
+    std::string out(5, '?');
+    ring.copy_out(0, std::as_writable_bytes(std::span{out}));
+    EXPECT_EQ(out, "12345");
+}
+
+}  // namespace
+}  // namespace tcpp::tcp
