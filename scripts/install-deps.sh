@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     make cmake ninja-build pkg-config g++ clang libclang-rt-14-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    libpcap-dev libfmt-dev libcli11-dev
+    libpcap-dev libfmt-dev libcli11-dev libssl-dev python3
     tshark
 )
 

@@ -257,10 +257,21 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
 }
 
 void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen) {
-    const FourTuple tuple = entry.state.tuple;
-    switch (tcp::classify(entry, segment)) {
+    const FourTuple tuple = entry.state.tuple();
+    switch (tcp::classify(entry.state, segment)) {
     case tcp::TimeWaitAction::ignore: return;
-    case tcp::TimeWaitAction::ack: send_time_wait_ack(entry.state); return;
+    case tcp::TimeWaitAction::ack: {
+        // At most one ACK per interval for segments that carry nothing (see out_of_window_ack_interval_us).
+        const auto now_ms = static_cast<std::uint32_t>(now_ / 1000);
+        if (segment.sequence_length() == 0 && entry.state.last_ack_ms != 0 &&
+            now_ms - entry.state.last_ack_ms < tcp::out_of_window_ack_interval_us / 1000) {
+            ++counters_.TCPACKSkippedSeq;
+            return;
+        }
+        if (segment.sequence_length() == 0) entry.state.last_ack_ms = std::max<std::uint32_t>(now_ms, 1);
+        send_time_wait_ack(entry.state);
+        return;
+    }
     case tcp::TimeWaitAction::ack_and_restart:
         send_time_wait_ack(entry.state);
         time_waits_.restart(entry, now_);
@@ -285,8 +296,8 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
 // used them (RFC 7323 3.2).
 void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
     wire::TcpSegment segment;
-    segment.source_port = state.tuple.local.port;
-    segment.destination_port = state.tuple.remote.port;
+    segment.source_port = state.packed.local_port;
+    segment.destination_port = state.packed.remote_port;
     segment.seq = state.snd_nxt;
     segment.ack = state.rcv_nxt;
     segment.flags.bits = TcpFlags::ack;
@@ -295,7 +306,7 @@ void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
         segment.options.timestamps =
             wire::TcpTimestamps{static_cast<std::uint32_t>(now_ / 1000) + state.ts_offset, state.ts_recent};
     }
-    emit_packet(state.tuple, segment, nullptr, 0, 0);
+    emit_packet(state.tuple(), segment, nullptr, 0, 0);
 }
 
 // RFC 9293 3.10.7.2.

@@ -47,5 +47,11 @@ struct TcpConfig {
 
 // RFC 9293 3.7.1 / RFC 6691: the MSS to assume when the peer sends no MSS option.
 inline constexpr std::uint16_t default_mss = 536;
+// The least MSS a peer may impose (Linux's TCP_MIN_MSS): an MSS of 0 would stall a connection forever, and
+// one of a few bytes would make it send a segment per byte.
+inline constexpr std::uint16_t minimum_mss = 88;
+// At most one ACK per this interval for segments outside the window that carry nothing (Linux's
+// tcp_invalid_ratelimit): they cost nothing to forge, and two TIME_WAITs must not ACK each other forever.
+inline constexpr std::uint64_t out_of_window_ack_interval_us = 500'000;
 
 }  // namespace tcpp::tcp

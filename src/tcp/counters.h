@@ -12,7 +12,7 @@ struct Counters {
     std::uint64_t AttemptFails = 0;    // SYN_SENT/SYN_RECEIVED -> CLOSED, or SYN_RECEIVED -> LISTEN
     std::uint64_t EstabResets = 0;     // ESTABLISHED/CLOSE_WAIT -> CLOSED by a reset
     std::uint64_t CurrEstab = 0;       // now in ESTABLISHED or CLOSE_WAIT
-    std::uint64_t InSegs = 0;
+    std::uint64_t InSegs = 0;          // every segment received, those in error included (RFC 4022)
     std::uint64_t OutSegs = 0;
     std::uint64_t RetransSegs = 0;
     std::uint64_t InErrs = 0;          // segments received in error (bad checksum, malformed)
@@ -30,12 +30,11 @@ struct Counters {
     std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)
-    std::uint64_t TWKilled = 0;
-    std::uint64_t OutOfWindowIcmps = 0;
+    std::uint64_t TCPWinProbe = 0;      // zero-window probes sent
+    std::uint64_t TCPACKSkippedSeq = 0; // ACKs not sent for out-of-window segments: rate limit
     std::uint64_t PAWSEstab = 0;           // segments dropped by PAWS (RFC 7323 section 5)
     std::uint64_t TCPOFOQueue = 0;         // segments held out of order
     std::uint64_t TCPOFODrop = 0;          // out-of-order segments dropped: no room to hold them
-    std::uint64_t TCPSACKDiscard = 0;      // unused for now: SACK blocks we could not use
 };
 
 }  // namespace tcpp::tcp

@@ -260,7 +260,7 @@ std::uint32_t Tcb::rcv_wnd() const {
 
 TimeWaitState Tcb::time_wait_state() const {
     TimeWaitState state;
-    state.tuple = tuple_;
+    state.packed = PackedTuple::pack(tuple_);
     state.snd_nxt = snd_max_;
     state.rcv_nxt = rcv_nxt_;
     state.duration_ms = static_cast<std::uint32_t>(2 * options_.msl_us / 1000);
@@ -275,7 +275,7 @@ std::uint32_t Tcb::ts_now() const { return static_cast<std::uint32_t>(host_.now_
 
 void Tcb::take_syn_options(const wire::TcpOptions& options) {
     const TcpConfig& config = host_.config();
-    if (options.mss) peer_mss_ = *options.mss;
+    if (options.mss) peer_mss_ = std::max(*options.mss, minimum_mss);
     window_scaling_ = config.window_scaling && options.window_scale.has_value();
     // RFC 7323 2.3: a shift above 14 is taken as 14.
     snd_wscale_ = window_scaling_ ? std::min<std::uint8_t>(*options.window_scale, 14) : 0;
@@ -352,6 +352,7 @@ void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
     take_syn_options(segment.options);
     if (ack_acceptable) {
         snd_una_ = segment.ack;
+        syn_acked_ = true;
         if (timestamps_ && segment.options.timestamps->echo_reply != 0) {
             rtt_.add_sample(std::uint64_t{ts_now() - segment.options.timestamps->echo_reply} * 1000);
             rtt_timing_ = false;
@@ -366,7 +367,6 @@ void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
     if (syn_acked()) {
         if (!rtt_.has_sample()) fall_back_rto();
         retries_ = 0;
-        rtt_.reset_backoff();
         host_.timers().cancel(retransmission_timer_);
         set_state(State::established);
         // Data queued before the handshake completed goes out now, carrying the ACK; else a bare ACK.
@@ -431,11 +431,17 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
             send_challenge_ack(true);
             return;
         }
-        // RCV.WND is zero: still take a valid ACK (3.10.7.4, "special allowance").
+        // RCV.WND is zero: still take a valid ACK (3.10.7.4, "special allowance"), and whatever follows
+        // from it, but none of the text.
         if (rcv_wnd() == 0 && segment.seq == rcv_nxt_ && flags.ack_set() && !flags.syn_set()) {
-            (void)process_ack(segment);
+            wire::TcpSegment ack_only = segment;
+            ack_only.payload = {};
+            ack_only.flags.bits &= static_cast<std::uint8_t>(~(TcpFlags::fin | TcpFlags::psh | TcpFlags::urg));
+            on_segment_synchronized(ack_only);
+            if (state_ != State::closed) ack_pending_ = true;
+            return;
         }
-        send_ack();
+        send_out_of_window_ack(segment);
         return;
     }
 
@@ -516,13 +522,18 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
     // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped. RFC 5961 5.2: so is
     // one older than SND.UNA - MAX.SND.WND, which a blind attacker might have guessed.
     if (ack > snd_max_ || ack < snd_una_ - max_snd_wnd_) {
-        send_ack();
+        send_out_of_window_ack(segment);
         return false;
     }
+    // RFC 9293 3.8.6.1: the connection stays open as long as the peer answers our zero-window probes.
+    if (probing_) retries_ = 0;
     if (snd_una_ < ack) {
-        const bool acks_syn = !syn_acked();
+        const bool acks_syn = !syn_acked_;
         std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
-        if (acks_syn) --acked;  // the SYN's sequence number
+        if (acks_syn) {
+            --acked;  // the SYN's sequence number
+            syn_acked_ = true;
+        }
         if (fin_queued_ && ack == fin_seq_ + 1) --acked;
         send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
         snd_una_ = ack;
@@ -538,8 +549,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             rtt_timing_ = false;
         }
         if (acks_syn && !rtt_.has_sample()) fall_back_rto();
+        // The backoff stays until a new RTT sample clears it (RFC 6298 5.7's note, and Karn): an ACK of a
+        // retransmitted segment measures nothing.
         retries_ = 0;
-        rtt_.reset_backoff();
         // RFC 6298 5.2 and 5.3: stop the timer when all is acknowledged, else restart it.
         if (snd_una_ == snd_max_) {
             host_.timers().cancel(retransmission_timer_);
@@ -548,8 +560,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         }
     }
     // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
-    if (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack)) {
+    if (snd_una_ <= ack && (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack))) {
         snd_wnd_ = window_of(segment);
+        if (snd_wnd_ > 0) probing_ = false;
         max_snd_wnd_ = std::max(max_snd_wnd_, snd_wnd_);
         snd_wl1_ = segment.seq;
         snd_wl2_ = ack;
@@ -646,10 +659,16 @@ void Tcb::process_fin(const wire::TcpSegment&) {
 // TIME_WAIT (RFC 9293 3.10.7.4, and RFC 1337): a reset is ignored; a retransmitted FIN is acknowledged
 // and restarts the 2*MSL timeout; anything else gets an ACK.
 void Tcb::time_wait_segment(const wire::TcpSegment& segment) {
-    if (segment.flags.rst_set()) return;
-    send_ack();
-    if (segment.flags.fin_set() && segment.seq + segment.sequence_length() == rcv_nxt_) {
+    switch (classify(time_wait_state(), segment)) {
+    case TimeWaitAction::ignore: return;
+    case TimeWaitAction::ack_and_restart:
+        send_ack();
         host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * options_.msl_us);
+        return;
+    case TimeWaitAction::ack:
+    case TimeWaitAction::new_connection:  // the user still holds this one: no listener may take it
+        send_out_of_window_ack(segment);
+        return;
     }
 }
 
@@ -666,6 +685,9 @@ void Tcb::output() {
     default: return;
     }
     const std::uint16_t mss = effective_mss();
+    // With nothing in flight, an armed timer is the persist timer: the first segment sent restarts it as
+    // the retransmission timer (RFC 6298 5.1), lest it fire early.
+    bool restart_timer = snd_una_ == snd_max_;
     while (!(fin_queued_ && snd_nxt_ == fin_seq_ + 1)) {
         std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
         std::size_t available = send_buffer_.size() - offset;
@@ -687,7 +709,8 @@ void Tcb::output() {
         }
         snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
         if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
-        if (!retransmission_timer_.armed()) arm_retransmission();
+        if (restart_timer || !retransmission_timer_.armed()) arm_retransmission();
+        restart_timer = false;
     }
     // Data waits behind a zero window: the retransmission timer doubles as the persist timer.
     if (!retransmission_timer_.armed() && snd_wnd_ == 0 && !send_buffer_.empty()) arm_retransmission();
@@ -696,6 +719,18 @@ void Tcb::output() {
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sent: after a timeout sets snd_nxt back
 // to resend, the peer has seen numbers up to snd_max, and an ACK below them would fail its acceptability test.
 void Tcb::send_ack() { transmit(snd_max_, TcpFlags::ack); }
+
+void Tcb::send_out_of_window_ack(const wire::TcpSegment& segment) {
+    const bool carries_nothing = segment.payload.empty() && !segment.flags.fin_set();
+    const std::uint64_t now = host_.now_us();
+    if (carries_nothing && last_out_of_window_ack_us_ != 0 &&
+        now - last_out_of_window_ack_us_ < out_of_window_ack_interval_us) {
+        ++host_.counters().TCPACKSkippedSeq;
+        return;
+    }
+    if (carries_nothing) last_out_of_window_ack_us_ = now;
+    send_ack();
+}
 
 void Tcb::send_challenge_ack(bool for_syn) {
     if (!host_.allow_challenge_ack()) {
@@ -783,13 +818,14 @@ void Tcb::on_retransmission_timeout() {
                      : state_ == State::syn_received ? config.synack_retries
                                                      : config.retries;
     if (retries_ >= limit) {
-        ++host_.counters().TCPAbortOnTimeout;
-        enter_closed(passive_ && state_ == State::syn_received ? std::error_code{}
-                                                              : errno_code(std::errc::timed_out));
+        const bool half_open_child = passive_ && state_ == State::syn_received;
+        if (!half_open_child) ++host_.counters().TCPAbortOnTimeout;
+        enter_closed(half_open_child ? std::error_code{} : errno_code(std::errc::timed_out));
         return;
     }
     ++retries_;
-    ++host_.counters().TCPTimeouts;
+    probing_ = syn_acked_ && snd_wnd_ == 0 && !send_buffer_.empty();
+    ++(probing_ ? host_.counters().TCPWinProbe : host_.counters().TCPTimeouts);
     rtt_.back_off();
     rtt_timing_ = false;  // Karn: no sample from a retransmitted segment
     if (!syn_acked()) {
@@ -798,8 +834,10 @@ void Tcb::on_retransmission_timeout() {
     }
     if (snd_una_ == snd_max_ && snd_wnd_ == 0 && !send_buffer_.empty()) {
         // A zero-window probe: one byte past the window, so the peer answers with its window.
+        // SND.NXT stays: the probe byte goes again, in order, once the window opens. SND.MAX covers it, so
+        // an ACK of it is acceptable.
         transmit(snd_una_, TcpFlags::ack, 0, 1);
-        snd_nxt_ = snd_max_ = snd_una_ + 1;
+        if (snd_max_ < snd_una_ + 1) snd_max_ = snd_una_ + 1;
         arm_retransmission();
         return;
     }

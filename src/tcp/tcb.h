@@ -128,8 +128,8 @@ public:
     std::uint32_t ts_now() const;
     const OutOfOrder& out_of_order() const { return out_of_order_; }
 
-    // For the stack's listener bookkeeping.
-    void* listener = nullptr;
+    // The stack's own index for this TCB (its slot), so a timer or a state change leads back to it.
+    std::uint32_t host_index = 0;
 
 private:
     void set_state(State next);
@@ -154,6 +154,9 @@ private:
     void output();
     void send_syn();
     void send_ack();
+    // The ACK for a segment outside the window: at most one per out_of_window_ack_interval_us for
+    // segments that carry no data (Linux's tcp_oow_rate_limited).
+    void send_out_of_window_ack(const wire::TcpSegment& segment);
     // Sends the ACK that processing a segment called for, unless a segment sent since carried it.
     void flush_ack();
     void send_challenge_ack(bool for_syn);
@@ -172,7 +175,8 @@ private:
 
     // Where the data in the send buffer starts: after the SYN.
     wire::Seq send_buffer_seq() const { return syn_acked() ? snd_una_ : iss_ + 1; }
-    bool syn_acked() const { return snd_una_ != iss_; }
+    // Kept as a flag, not derived from SND.UNA != ISS: after 2^32 bytes SND.UNA comes round to ISS again.
+    bool syn_acked() const { return syn_acked_; }
     bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
     bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
     std::uint16_t effective_mss() const;
@@ -186,6 +190,8 @@ private:
     bool fin_received_ = false;  // the peer's FIN has been taken in: end of stream
     bool user_closed_ = false;   // close() was called: nothing more will be read
     bool ack_pending_ = false;   // an ACK is owed for what arrived
+    bool syn_acked_ = false;     // our SYN has been acknowledged
+    bool probing_ = false;       // the peer's window is zero and the timer sends probes
     std::error_code error_;
 
     // Send sequence space (RFC 9293 3.3.1). snd_max is the highest snd_nxt so far: after a timeout
@@ -226,6 +232,7 @@ private:
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;
     unsigned retries_ = 0;
+    std::uint64_t last_out_of_window_ack_us_ = 0;
 
     TcbTimer retransmission_timer_{*this, TimerKind::retransmission};
     TcbTimer linger_timer_{*this, TimerKind::linger};

@@ -2,17 +2,20 @@
 
 namespace tcpp::tcp {
 
-TimeWaitAction classify(const TimeWaitEntry& entry, const wire::TcpSegment& segment) {
+TimeWaitAction classify(const TimeWaitState& state, const wire::TcpSegment& segment) {
     const wire::TcpFlags flags = segment.flags;
     if (flags.rst_set()) return TimeWaitAction::ignore;
     // RFC 6191 without timestamps (and Linux): a SYN whose number is beyond everything the old
     // incarnation used cannot be an old duplicate, so a listener may take it.
     if (flags.syn_set() && !flags.ack_set()) {
-        return segment.seq > entry.state.rcv_nxt ? TimeWaitAction::new_connection : TimeWaitAction::ack;
+        return segment.seq > state.rcv_nxt ? TimeWaitAction::new_connection : TimeWaitAction::ack;
     }
-    if (flags.fin_set() && segment.seq + segment.sequence_length() == entry.state.rcv_nxt) {
+    if (flags.fin_set() && segment.seq + segment.sequence_length() == state.rcv_nxt) {
         return TimeWaitAction::ack_and_restart;
     }
+    // A bare ACK at RCV.NXT is what the other end of a simultaneous close (itself in TIME_WAIT) sends:
+    // answering it would start an endless exchange of ACKs. RFC 9293 3.10.7.4 expects only a FIN here.
+    if (segment.sequence_length() == 0 && segment.seq == state.rcv_nxt) return TimeWaitAction::ignore;
     return TimeWaitAction::ack;
 }
 
@@ -27,7 +30,7 @@ const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) const {
 }
 
 TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us) {
-    auto [it, inserted] = entries_.try_emplace(state.tuple);
+    auto [it, inserted] = entries_.try_emplace(state.tuple());
     TimeWaitEntry& entry = it->second;
     entry.state = state;
     wheel_.arm(entry, expiry_us);

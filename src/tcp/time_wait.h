@@ -15,7 +15,7 @@ namespace tcpp::tcp {
 
 // What a TIME_WAIT entry remembers of its connection.
 struct TimeWaitState {
-    FourTuple tuple;
+    PackedTuple packed;
     wire::Seq snd_nxt;              // our sequence number after our FIN
     wire::Seq rcv_nxt;              // theirs after their FIN
     std::uint32_t duration_ms = 0;  // 2*MSL, to restart with
@@ -23,6 +23,9 @@ struct TimeWaitState {
     std::uint32_t ts_offset = 0;    // and to stamp it with our clock
     std::uint16_t window = 0;       // the window field of our last ACK
     bool timestamps = false;
+    std::uint32_t last_ack_ms = 0;  // when the entry last acknowledged a segment that carried nothing
+
+    FourTuple tuple() const { return packed.unpack(); }
 };
 
 struct TimeWaitEntry : timer::Timer {
@@ -32,13 +35,13 @@ static_assert(sizeof(TimeWaitEntry) <= 64, "a TIME_WAIT entry stays within 64 by
 
 // What a segment that reaches a TIME_WAIT entry calls for.
 enum class TimeWaitAction : std::uint8_t {
-    ignore,           // an RST (RFC 1337: TIME_WAIT is not assassinated)
-    ack,              // an old duplicate: acknowledge it
+    ignore,           // an RST (RFC 1337: TIME_WAIT is not assassinated), or a bare ACK at RCV.NXT
+    ack,              // an old duplicate: acknowledge it (rate-limited if it carries nothing)
     ack_and_restart,  // the peer's FIN again (our last ACK was lost): re-ACK and restart 2*MSL
     new_connection,   // a SYN beyond the old connection's numbers (RFC 6191): may open a new one
 };
 
-TimeWaitAction classify(const TimeWaitEntry& entry, const wire::TcpSegment& segment);
+TimeWaitAction classify(const TimeWaitState& state, const wire::TcpSegment& segment);
 
 class TimeWaitTable {
 public:
@@ -63,7 +66,7 @@ private:
 template <class OnExpire>
 void TimeWaitTable::expire(std::uint64_t now_us, OnExpire&& on_expire) {
     wheel_.advance(now_us, [&](timer::Timer& timer) {
-        FourTuple tuple = static_cast<TimeWaitEntry&>(timer).state.tuple;
+        FourTuple tuple = static_cast<TimeWaitEntry&>(timer).state.tuple();
         entries_.erase(tuple);
         on_expire(tuple);
     });

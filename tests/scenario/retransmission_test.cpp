@@ -164,11 +164,22 @@ TEST(Retransmission, Karn_AnAckOfARetransmittedSegmentGivesNoRttSample) {
     t.expect_after(300 * ms, Seg{}.psh().seq(o.snd_nxt).payload("a").ack(o.rcv_nxt));
     t.advance(50 * ms);
     t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));
-    // Ambiguous: 350 ms from the original or 50 ms from the retransmission. No sample is taken, the
-    // backoff is cleared, and the RTO stays 300 ms (a sample would have made it 531.25 or 293.75 ms).
+    // Ambiguous: 350 ms from the original or 50 ms from the retransmission. No sample is taken, and the
+    // backed-off RTO of 600 ms is kept until a valid sample comes (RFC 6298 5.7's note, Karn): a sample
+    // would have made it 531.25 or 293.75 ms.
     ASSERT_EQ(*o.connection.send(bytes_of("b")), 1u);
     t.expect(Seg{}.psh().seq(o.snd_nxt + 1).payload("b").ack(o.rcv_nxt));
-    t.expect_after(300 * ms, Seg{}.psh().seq(o.snd_nxt + 1).payload("b").ack(o.rcv_nxt));
+    t.expect_after(600 * ms, Seg{}.psh().seq(o.snd_nxt + 1).payload("b").ack(o.rcv_nxt));
+    // That retransmission is not timed either; a fresh segment, acknowledged, is: the backoff ends.
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 2));
+    ASSERT_EQ(*o.connection.send(bytes_of("c")), 1u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 2).payload("c").ack(o.rcv_nxt));
+    t.advance(100 * ms);
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 3));
+    ASSERT_EQ(*o.connection.send(bytes_of("d")), 1u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 3).payload("d").ack(o.rcv_nxt));
+    // R = 100 ms: RTTVAR = 3/4 * 50 + 1/4 * 0 = 37.5 ms, SRTT = 100 ms, RTO = 100 + 4 * 37.5 = 250 ms.
+    t.expect_after(250 * ms, Seg{}.psh().seq(o.snd_nxt + 3).payload("d").ack(o.rcv_nxt));
 }
 
 TEST(Retransmission, SynRetransmitted_NoRttSample_RtoIsThreeSecondsForData) {
@@ -206,16 +217,17 @@ TEST(Retransmission, OnlyTheFirstOutstandingSegmentIsResent) {
     SegmentScript t;
     OpenOptions options;
     options.rtt_us = 100 * ms;
-    options.peer_mss = 4;
+    options.peer_mss = 88;  // the least MSS a peer may impose
     Opened o = t.open_server(options);
-    ASSERT_EQ(*o.connection.send(bytes_of("aaaabbbb")), 8u);
-    t.expect(Seg{}.seq(o.snd_nxt).payload("aaaa").ack(o.rcv_nxt));
-    t.expect(Seg{}.psh().seq(o.snd_nxt + 4).payload("bbbb").ack(o.rcv_nxt));
-    t.expect_after(300 * ms, Seg{}.psh().seq(o.snd_nxt).payload("aaaa").ack(o.rcv_nxt));
+    const std::string a(88, 'a'), b(88, 'b');
+    ASSERT_EQ(*o.connection.send(bytes_of(a + b)), 176u);
+    t.expect(Seg{}.seq(o.snd_nxt).payload(a).ack(o.rcv_nxt));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 88).payload(b).ack(o.rcv_nxt));
+    t.expect_after(300 * ms, Seg{}.psh().seq(o.snd_nxt).payload(a).ack(o.rcv_nxt));
     t.expect_nothing();
     // Its ACK sends the next one at once (RFC 6298 5.3: and restarts the timer).
-    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 4));
-    t.expect(Seg{}.psh().seq(o.snd_nxt + 4).payload("bbbb").ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 88));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 88).payload(b).ack(o.rcv_nxt));
 }
 
 }  // namespace

@@ -219,3 +219,41 @@ TEST(TimeWaitHeld, CloseWithUnreadData_KeepsTimeWaitAndSendsNoRst) {
 
 }  // namespace
 }  // namespace tcpp
+
+namespace tcpp {
+namespace {
+
+using testing::Opened;
+using testing::Seg;
+using testing::SegmentScript;
+
+// Two ends of a simultaneous close both sit in TIME_WAIT: a bare ACK at RCV.NXT (a duplicate of the other's
+// last ACK, or a forged one) must not be answered, or the two would ACK each other until 2*MSL ends.
+TEST(TimeWait, BareAckAtRcvNxt_IsNotAnswered_NoAckWar) {
+    SegmentScript t;
+    Opened o = t.open_in_state(State::time_wait);
+    Connection c = o.connection;
+    c.close();
+    ASSERT_EQ(t.stack.time_wait_count(), 1u);
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt));
+    t.expect_nothing();
+}
+
+// An old duplicate below RCV.NXT is acknowledged, but a flood of them gets one ACK per 500 ms.
+TEST(TimeWait, OldDuplicates_AreAckedAtMostTwiceASecond) {
+    SegmentScript t;
+    Opened o = t.open_in_state(State::time_wait);
+    Connection c = o.connection;
+    c.close();
+    t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+    for (int i = 0; i < 10; ++i) t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt));
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.counters().TCPACKSkippedSeq, 10u);
+    t.advance(500'000);
+    t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+}
+
+}  // namespace
+}  // namespace tcpp

@@ -9,5 +9,7 @@ namespace tcpp::tool {
 void add_decode_command(CLI::App& app, int& exit_code);
 // `tcpp demo [--scenario NAME]`: two stacks on a simulated network, as a sequence diagram.
 void add_demo_command(CLI::App& app, int& exit_code);
+// `tcpp bench MODE`: end-to-end benchmarks (transfer, churn, rr, idle), tcpp at both ends.
+void add_bench_command(CLI::App& app, int& exit_code);
 
 }  // namespace tcpp::tool
