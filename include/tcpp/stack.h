@@ -42,7 +42,9 @@ struct StackConfig {
     std::string name = "tcpp";        // the node's name in traces
     std::uint16_t mtu = 1500;
     tcp::TcpConfig tcp{};
-    tcp::SipKey secret{0x6b8b4567327b23c6ull, 0x643c986966334873ull};  // ISN key: set a random one
+    // The key of the stack's keyed hashes: initial sequence numbers (RFC 6528) and its connection tables.
+    // Unset, it is drawn from the operating system's random source; set it only to replay a run exactly.
+    std::optional<tcp::SipKey> secret{};
     std::uint16_t ephemeral_first = 32768;  // Linux's net.ipv4.ip_local_port_range
     std::uint16_t ephemeral_last = 60999;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cassert>
 #include <deque>
+#include <random>
 #include <unordered_map>
 #include <vector>
 
@@ -25,6 +26,9 @@ using wire::TcpFlags;
 
 std::error_code errno_code(std::errc value) { return std::make_error_code(value); }
 
+// Buffers that can carry a connection: empty ones would leave it a zero window for ever.
+bool usable(const tcp::ConnectionOptions& options) { return options.send_buffer > 0 && options.receive_buffer > 0; }
+
 struct EndpointHash {
     std::size_t operator()(const Endpoint& e) const {
         return std::hash<std::uint64_t>{}(std::uint64_t{e.address.value()} << 16 | e.port);
@@ -40,6 +44,8 @@ public:
         std::uint32_t generation = 0;
         bool user_holds = false;     // a Connection handle refers to it
         bool lingering = false;      // closed with linger {on, t}: the handle lasts until the FIN is acked or t
+        bool hashed = false;         // in the demultiplexing table (until CLOSED or TIME_WAIT is compacted)
+        std::uint32_t syn_queue_position = 0;  // in SYN_RECEIVED from a listener: its place in the SYN queue
         std::uint32_t listener = 0;  // passive and not yet accepted: the listener's index + 1
     };
 
@@ -54,7 +60,13 @@ public:
     };
 
     explicit Impl(Stack& owner, StackConfig config)
-        : owner_(owner), config_(std::move(config)), isn_(config_.secret), output_(std::size_t{config_.mtu} + 64) {}
+        : owner_(owner),
+          config_(std::move(config)),
+          secret_(config_.secret ? *config_.secret : random_key()),
+          isn_(secret_),
+          output_(std::size_t{config_.mtu} + 64),
+          demux_(64, tcp::FourTupleHash{secret_}),
+          time_waits_(secret_) {}
 
     // --- TcbHost ---
     std::uint64_t now_us() const override { return now_; }
@@ -82,6 +94,8 @@ public:
     Result<Connection> accept(ListenerSlot& listener);
     void close_listener(std::uint32_t index);
     void release(std::uint32_t index, bool abort);
+    void unhash(std::uint32_t index);
+    void leave_syn_queue(ListenerSlot& listener, std::uint32_t index);
     void end_linger(std::uint32_t index);
     bool lingering(std::uint32_t index) const { return slots_[index].lingering; }
 
@@ -95,7 +109,7 @@ private:
     void advance_clock(std::uint64_t now);
     void segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
-                          const wire::TcpSegment& segment);
+                          const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
     // RFC 9293 3.10.7.1: the reset for a segment that reaches no connection (or an unacceptable ACK in
     // LISTEN): <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
@@ -118,8 +132,15 @@ private:
     void trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to);
     void trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason);
 
+    static tcp::SipKey random_key() {
+        std::random_device device;
+        auto word = [&] { return std::uint64_t{device()} << 32 | device(); };
+        return {word(), word()};
+    }
+
     Stack& owner_;
     StackConfig config_;
+    tcp::SipKey secret_;
     tcp::IsnGenerator isn_;
     tcp::Counters counters_;
     std::uint64_t now_ = 0;
@@ -138,6 +159,18 @@ private:
     std::vector<std::uint32_t> reap_list_;
     std::uint32_t next_ephemeral_ = 0;
 
+    // A small deterministic generator for the challenge-ACK budget, seeded from the secret.
+    struct SplitMix {
+        std::uint64_t state;
+        std::uint64_t next() {
+            std::uint64_t z = (state += 0x9e3779b97f4a7c15ull);
+            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+            z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+            return z ^ (z >> 31);
+        }
+    };
+    SplitMix random_{secret_[0] ^ secret_[1]};
+    std::uint32_t challenge_budget_ = 0;
     std::uint64_t challenge_window_start_ = 0;
     std::uint32_t challenge_acks_in_window_ = 0;
 };
@@ -161,7 +194,7 @@ void Stack::Impl::on_timer(timer::Timer& timer) {
     auto& tcb_timer = static_cast<tcp::TcbTimer&>(timer);
     if (tcb_timer.kind == tcp::TimerKind::linger) {
         // The linger time is up: the close stops waiting, and goes on without its user (as on Linux).
-        if (auto found = demux_.find(tcb_timer.owner.tuple()); found != demux_.end()) end_linger(found->second);
+        end_linger(tcb_timer.owner.host_index);
         return;
     }
     tcb_timer.owner.on_timer(tcb_timer.kind);
@@ -184,12 +217,17 @@ std::optional<std::uint64_t> Stack::Impl::next_deadline() const {
     return a ? a : b;
 }
 
+// RFC 5961 7: challenge ACKs are limited per second. The budget of each second is drawn at random
+// between half and one and a half times the configured rate, so an off-path attacker cannot count how
+// many were spent and learn from it whether a connection exists (CVE-2016-5696; Linux does the same).
 bool Stack::Impl::allow_challenge_ack() {
     if (now_ - challenge_window_start_ >= 1'000'000) {
         challenge_window_start_ = now_;
         challenge_acks_in_window_ = 0;
+        const std::uint32_t rate = config_.tcp.challenge_acks_per_second;
+        challenge_budget_ = rate / 2 + static_cast<std::uint32_t>(random_.next() % (std::uint64_t{rate} + 1));
     }
-    if (challenge_acks_in_window_ >= config_.tcp.challenge_acks_per_second) return false;
+    if (challenge_acks_in_window_ >= challenge_budget_) return false;
     ++challenge_acks_in_window_;
     return true;
 }
@@ -222,12 +260,6 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     if (auto found = demux_.find(tuple); found != demux_.end()) {
         ConnectionSlot& slot = slots_[found->second];
         Tcb& tcb = *slot.tcb;
-        // A TCB kept only because the user still holds its handle is, to the peer, no connection: RFC 9293
-        // 3.10.7.1 (CLOSED) answers with a reset. No listener may take the four-tuple while it is held.
-        if (tcb.state() == State::closed) {
-            reset_for(tuple, segment);
-            return;
-        }
         // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
         // would complete the handshake; our SYN,ACK is sent again, so the client is not refused.
         if (tcb.state() == State::syn_received && slot.listener != 0 && segment.flags.ack_set() &&
@@ -243,14 +275,17 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
         tcb.on_segment(segment);
         return;
     }
+    // A SYN that may take over a TIME_WAIT entry must start beyond its numbers (RFC 9293 3.6.1 / RFC 6191).
+    std::optional<Seq> iss_floor;
     if (tcp::TimeWaitEntry* entry = time_waits_.find(tuple)) {
         bool reopen = false;
         time_wait_segment(*entry, segment, reopen);
         if (!reopen) return;
+        iss_floor = entry->state.snd_nxt + 65535 + 2;  // as Linux: beyond anything the old one sent
     }
     std::uint32_t listener_index = 0;
     if (ListenerSlot* listener = find_listener(tuple.local, listener_index)) {
-        listener_segment(*listener, listener_index, tuple, segment);
+        listener_segment(*listener, listener_index, tuple, segment, iss_floor);
         return;
     }
     reset_for(tuple, segment);
@@ -282,11 +317,7 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
             send_time_wait_ack(entry.state);
             return;
         }
-        ++counters_.TWRecycled;
-        time_waits_.erase(tuple);
-        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
-        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
-        reopen = true;
+        reopen = true;  // the listener decides; the entry goes only if it takes the SYN
         return;
     }
     }
@@ -311,7 +342,7 @@ void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
 
 // RFC 9293 3.10.7.2.
 void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
-                                   const wire::TcpSegment& segment) {
+                                   const wire::TcpSegment& segment, std::optional<Seq> iss_floor) {
     const TcpFlags flags = segment.flags;
     if (flags.rst_set()) return;
     if (flags.ack_set()) {
@@ -328,10 +359,20 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         trace_drop(tuple, segment, accept_queue_full ? "accept queue full" : "SYN queue full");
         return;
     }
+    Seq iss = isn_.generate(tuple, now_);
+    if (iss_floor) {
+        // The SYN takes over a TIME_WAIT entry (RFC 6191): the entry goes, and the new ISS starts beyond it.
+        ++counters_.TWRecycled;
+        time_waits_.erase(tuple);
+        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
+        if (iss < *iss_floor) iss = *iss_floor;
+    }
     std::uint32_t index = new_slot(tuple, listener.options.connection);
     slots_[index].listener = listener_index + 1;
+    slots_[index].syn_queue_position = static_cast<std::uint32_t>(listener.syn_queue.size());
     listener.syn_queue.push_back(index);
-    slots_[index].tcb->open_passive(segment, isn_.generate(tuple, now_));
+    slots_[index].tcb->open_passive(segment, iss);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -406,20 +447,40 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
     slot.user_holds = false;
     slot.lingering = false;
     slot.listener = 0;
+    slot.hashed = true;
+    slot.tcb->host_index = index;
     demux_.emplace(tuple, index);
     ++port_users_[tuple.local.port];
     return index;
 }
 
+// Takes a TCB out of the demultiplexing table: once CLOSED it is no connection to the peer (a new SYN on
+// its four-tuple may open another), even while a user still holds its handle.
+void Stack::Impl::unhash(std::uint32_t index) {
+    ConnectionSlot& slot = slots_[index];
+    if (!slot.hashed) return;
+    slot.hashed = false;
+    const FourTuple& tuple = slot.tcb->tuple();
+    if (auto found = demux_.find(tuple); found != demux_.end() && found->second == index) demux_.erase(found);
+    if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+}
+
+// O(1): the last entry of the SYN queue takes the leaver's place.
+void Stack::Impl::leave_syn_queue(ListenerSlot& listener, std::uint32_t index) {
+    const std::uint32_t position = slots_[index].syn_queue_position;
+    const std::uint32_t last = listener.syn_queue.back();
+    listener.syn_queue[position] = last;
+    slots_[last].syn_queue_position = position;
+    listener.syn_queue.pop_back();
+}
+
 void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
     trace_state(tcb.tuple().local, tcb.tuple().remote, from, to);
-    auto found = demux_.find(tcb.tuple());
-    if (found == demux_.end()) return;
-    const std::uint32_t index = found->second;
+    const std::uint32_t index = tcb.host_index;
     ConnectionSlot& slot = slots_[index];
     if (slot.listener != 0 && from == State::syn_received) {
         ListenerSlot& listener = listeners_[slot.listener - 1];
-        std::erase(listener.syn_queue, index);
+        leave_syn_queue(listener, index);
         if (to != State::closed) {
             listener.accept_queue.push_back(index);  // room was checked before the ACK was processed
         } else {
@@ -427,6 +488,7 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
         }
     }
     if (slot.lingering && tcb.close_complete()) end_linger(index);
+    if (to == State::closed) unhash(index);
     if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
 }
 
@@ -438,13 +500,11 @@ void Stack::Impl::reap() {
         if (!slot.tcb || slot.user_holds || slot.listener != 0) continue;
         Tcb& tcb = *slot.tcb;
         if (tcb.state() != State::closed && tcb.state() != State::time_wait) continue;
-        const FourTuple tuple = tcb.tuple();
         if (tcb.state() == State::time_wait) {
             time_waits_.insert(tcb.time_wait_state(), tcb.time_wait_expiry_us());
-            ++port_users_[tuple.local.port];
+            ++port_users_[tcb.tuple().local.port];
         }
-        demux_.erase(tuple);
-        if (--port_users_[tuple.local.port] == 0) port_users_.erase(tuple.local.port);
+        unhash(index);
         slot.tcb.reset();
         ++slot.generation;
         free_slots_.push_back(index);
@@ -503,7 +563,9 @@ Stack::Impl::ListenerSlot* Stack::Impl::listener(std::uint32_t index, std::uint3
 }
 
 Result<Listener> Stack::Impl::listen(Endpoint local, int backlog, const ListenOptions& options) {
-    if (backlog <= 0 || local.port == 0) return Unexpected{errno_code(std::errc::invalid_argument)};
+    if (backlog <= 0 || local.port == 0 || !usable(options.connection)) {
+        return Unexpected{errno_code(std::errc::invalid_argument)};
+    }
     if (local.address != Ipv4Address{} && local.address != config_.address) {
         return Unexpected{errno_code(std::errc::address_not_available)};
     }
@@ -557,7 +619,9 @@ void Stack::Impl::close_listener(std::uint32_t index) {
 
 Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint> local,
                                         const tcp::ConnectionOptions* options) {
-    if (remote.port == 0 || remote.address == Ipv4Address{}) return Unexpected{errno_code(std::errc::invalid_argument)};
+    if (remote.port == 0 || remote.address == Ipv4Address{} || (options && !usable(*options))) {
+        return Unexpected{errno_code(std::errc::invalid_argument)};
+    }
     FourTuple tuple{{config_.address, 0}, remote};
     if (local) {
         if (local->address != Ipv4Address{} && local->address != config_.address) {

@@ -1,9 +1,12 @@
 #pragma once
 // A connection's name: its local and remote address and port.
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
+#include "tcp/siphash.h"
 #include "wire/address.h"
 
 namespace tcpp::tcp {
@@ -40,13 +43,15 @@ struct PackedTuple {
     }
 };
 
-// For hash tables. Not keyed: the stack's tables are sized by what it holds, not by what a peer sends.
+// For the connection tables: keyed (SipHash-2-4 under the stack's secret), since peers choose the
+// addresses and ports, and an unkeyed hash would let them aim every entry at one bucket.
 struct FourTupleHash {
+    SipKey key{};
     std::size_t operator()(const FourTuple& t) const {
-        std::uint64_t a = std::uint64_t{t.local.address.value()} << 32 | t.remote.address.value();
-        std::uint64_t b = std::uint64_t{t.local.port} << 16 | t.remote.port;
-        std::uint64_t h = (a ^ (b * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-        return static_cast<std::size_t>(h ^ (h >> 32));
+        const PackedTuple packed = PackedTuple::pack(t);
+        std::array<std::byte, 12> bytes;
+        std::memcpy(bytes.data(), &packed, bytes.size());
+        return static_cast<std::size_t>(siphash24(key, bytes));
     }
 };
 

@@ -143,7 +143,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         receive_buffer_.consume(n);
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
         // by a full segment or half the buffer, whichever is less.
-        std::size_t threshold = std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2);
+        std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2));
         if (is_synchronized(state_) && state_ != State::time_wait && !fin_received_ &&
             static_cast<std::size_t>(rcv_wnd() - window_before) >= threshold && window_before < threshold) {
             send_ack();

@@ -45,6 +45,8 @@ TimeWaitAction classify(const TimeWaitState& state, const wire::TcpSegment& segm
 
 class TimeWaitTable {
 public:
+    explicit TimeWaitTable(const SipKey& key) : entries_(64, FourTupleHash{key}) {}
+
     TimeWaitEntry* find(const FourTuple& tuple);
     const TimeWaitEntry* find(const FourTuple& tuple) const;
     // Adds an entry that expires at expiry_us; the tuple must not be present.

@@ -43,13 +43,11 @@ void SequenceDiagram::record(const TraceEvent& event) {
 }
 
 std::string SequenceDiagram::render(const std::string& left, const std::string& right) const {
-    // Each connection's initial sequence number, from the SYN it sent, for relative numbers.
+    // Each connection's initial sequence number, from the SYN it sent, for relative numbers: taken as the
+    // events pass, so a four-tuple used again is numbered from its new SYN.
     std::map<ConnectionKey, std::uint32_t> isn;
     std::set<std::pair<tcp::Endpoint, tcp::Endpoint>> left_connections;
     for (const Event& e : events_) {
-        if (e.type == TraceEvent::Type::segment && e.direction == Direction::out && e.flags.syn_set() && e.remote) {
-            isn.try_emplace({e.node, e.local, *e.remote}, e.seq);
-        }
         if (e.node == left && e.remote) left_connections.insert({e.local, *e.remote});
     }
     const bool many = left_connections.size() > 1;
@@ -82,6 +80,7 @@ std::string SequenceDiagram::render(const std::string& left, const std::string& 
         }
         case TraceEvent::Type::segment: {
             if (e.direction != Direction::out || !e.remote) break;
+            if (e.flags.syn_set()) isn[{e.node, e.local, *e.remote}] = e.seq;
             std::uint32_t seq = e.seq - base(e.node, e.local, *e.remote);
             std::string label = port_tag(e) + flag_names(e.flags) + fmt::format(" seq={}", seq);
             if (e.flags.ack_set()) label += fmt::format(" ack={}", e.ack - base(is_left ? right : left, *e.remote, e.local));

@@ -151,3 +151,32 @@ TEST(ListenBacklog, ManyConnectionsShareTheListenersPort_EachWithItsOwnFourTuple
 
 }  // namespace
 }  // namespace tcpp
+
+namespace tcpp {
+namespace {
+
+using testing::Seg;
+using testing::SegmentScript;
+
+// A connection reset while it waits in the accept queue is no connection any more: its four-tuple is free
+// for the client's next SYN at once (as on Linux), while accept() still hands the dead one over.
+TEST(ListenBacklog, ChildResetInTheAcceptQueue_FreesItsFourTupleAtOnce) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    t.inject(Seg{}.syn().seq(1000).mss(1460));
+    wire::TcpSegment synack = t.expect(Seg{}.syn().ack(1001));
+    t.inject(Seg{}.seq(1001).ack(synack.seq + 1));
+    ASSERT_EQ(listener->accept_queue_size(), 1u);
+    t.inject(Seg{}.rst().seq(1001));
+    EXPECT_EQ(t.stack.connection_count(), 0u);
+    t.inject(Seg{}.syn().seq(90000).mss(1460));
+    t.expect(Seg{}.syn().ack(90001));
+    EXPECT_EQ(listener->syn_queue_size(), 1u);
+    auto dead = listener->accept();
+    ASSERT_TRUE(dead);
+    EXPECT_EQ(dead->state(), State::closed);
+    EXPECT_EQ(dead->error(), std::errc::connection_reset);
+}
+
+}  // namespace
+}  // namespace tcpp

@@ -2,6 +2,8 @@
 // (RFC 5961 4), state by state. SYN_SENT's rules are in active_open_test.cpp, TIME_WAIT's in
 // time_wait_test.cpp, those of closed ports in passive_open_test.cpp.
 
+#include <set>
+
 #include <gtest/gtest.h>
 
 #include "segment_script.h"
@@ -144,22 +146,45 @@ TEST(Reset, ChallengeAcks_AreRateLimitedPerSecond) {
     config.tcp.challenge_acks_per_second = 2;
     SegmentScript t{config};
     Opened o = t.open_server();
-    for (int i = 0; i < 3; ++i) t.inject(Seg{}.rst().seq(o.rcv_nxt + 10));
-    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
-    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+    // Each second's budget is drawn between half and one and a half times the rate: 1 to 3 here.
+    for (int i = 0; i < 10; ++i) t.inject(Seg{}.rst().seq(o.rcv_nxt + 10));
+    const auto sent = t.stack.counters().TCPChallengeACK;
+    EXPECT_GE(sent, 1u);
+    EXPECT_LE(sent, 3u);
+    for (std::uint64_t i = 0; i < sent; ++i) t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
     t.expect_nothing();
-    EXPECT_EQ(t.stack.counters().TCPChallengeACK, 2u);
-    EXPECT_EQ(t.stack.counters().TCPChallengeACKLimit, 1u);
+    EXPECT_EQ(t.stack.counters().TCPChallengeACKLimit, 10u - sent);
     // SYNs draw on the same allowance (RFC 5961 7).
     t.inject(Seg{}.syn().seq(o.rcv_nxt + 10));
     t.expect_nothing();
-    EXPECT_EQ(t.stack.counters().TCPChallengeACKLimit, 2u);
+    EXPECT_EQ(t.stack.counters().TCPChallengeACKLimit, 11u - sent);
     // A second later there is room again.
     t.advance(1'000'000);
     t.inject(Seg{}.rst().seq(o.rcv_nxt + 10));
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
-    EXPECT_EQ(t.stack.counters().TCPChallengeACK, 3u);
+    EXPECT_EQ(t.stack.counters().TCPChallengeACK, sent + 1);
     EXPECT_EQ(o.connection.state(), State::established);
+}
+
+// CVE-2016-5696: with a fixed global budget, an attacker who spends it can count the challenge ACKs a
+// connection drew and so learn that it exists. The budget varies from second to second.
+TEST(Reset, ChallengeAckBudget_VariesFromSecondToSecond) {
+    StackConfig config = SegmentScript::default_config();
+    config.tcp.challenge_acks_per_second = 20;
+    SegmentScript t{config};
+    Opened o = t.open_server();
+    std::set<std::uint64_t> budgets;
+    std::uint64_t before = 0;
+    for (int second = 0; second < 8; ++second) {
+        for (int i = 0; i < 40; ++i) t.inject(Seg{}.rst().seq(o.rcv_nxt + 10));
+        const std::uint64_t sent = t.stack.counters().TCPChallengeACK - before;
+        EXPECT_GE(sent, 10u);
+        EXPECT_LE(sent, 30u);
+        budgets.insert(sent);
+        before = t.stack.counters().TCPChallengeACK;
+        t.advance(1'000'000);
+    }
+    EXPECT_GT(budgets.size(), 1u);
 }
 
 // --- A SYN in a synchronized state: a challenge ACK, whatever its sequence number (RFC 5961 4.2) ---

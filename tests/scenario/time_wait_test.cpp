@@ -116,10 +116,27 @@ TEST(TimeWait, SynAboveTheOldSequence_WithAListener_OpensANewConnection) {
     Opened o = time_wait_entry(t);
     // RFC 6191 without timestamps, as Linux: a SYN beyond RCV.NXT cannot be an old duplicate.
     t.inject(Seg{}.syn().seq(o.rcv_nxt + 100000).mss(1460));
-    t.expect(Seg{}.syn().ack(o.rcv_nxt + 100001).mss(1460));
+    wire::TcpSegment synack = t.expect(Seg{}.syn().ack(o.rcv_nxt + 100001).mss(1460));
     EXPECT_EQ(t.stack.time_wait_count(), 0u);
     EXPECT_EQ(t.stack.counters().TWRecycled, 1u);
     EXPECT_EQ(o.listener->syn_queue_size(), 1u);
+    // RFC 9293 3.6.1: the new incarnation's ISN lies beyond every number the old one sent, so no old
+    // duplicate of ours can be taken for new data (Linux: the old SND.NXT + 65535 + 2, at least).
+    EXPECT_GE(synack.seq - wire::Seq{o.snd_nxt}, 65537);
+}
+
+TEST(TimeWait, SynTakingOverTimeWait_ButTheListenerIsFull_KeepsTheEntry) {
+    SegmentScript t;
+    Opened o = time_wait_entry(t);
+    // Fill the listener's queues (backlog 8 in the fixture) from other clients.
+    for (std::uint16_t port = 1; port <= 8; ++port) {
+        t.inject(Seg{}.syn().seq(7000).mss(1460).from_port(port));
+        t.expect(Seg{}.syn().ack(7001).to_port(port));
+    }
+    t.inject(Seg{}.syn().seq(o.rcv_nxt + 100000).mss(1460));
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.time_wait_count(), 1u) << "the SYN was dropped, so TIME_WAIT stays";
+    EXPECT_EQ(t.stack.counters().TWRecycled, 0u);
 }
 
 TEST(TimeWait, SynAtOrBelowTheOldSequence_IsAcked) {
