@@ -252,10 +252,25 @@ bool Tcb::close_complete() const {
     return state_ == State::closed || state_ == State::time_wait || state_ == State::fin_wait_2 || fin_acked();
 }
 
+std::size_t Tcb::window_space() const {
+    const std::size_t free = receive_buffer_.free_space();
+    const std::size_t slack = receive_buffer_.capacity() > options_.receive_buffer ? window_slack() : 0;
+    return free > slack ? free - slack : 0;
+}
+
+// RFC 7323 2.3: the window, in units of 2^Rcv.Wind.Shift. RFC 9293 3.8.6.2.2 (and RFC 1122 4.2.2.16):
+// the right edge never moves left, though rounding the shrinking free space down to the scale's units
+// could move it; then the window is rounded up instead, into the slack the buffer keeps for it.
 std::uint32_t Tcb::rcv_wnd() const {
+    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
     const std::uint32_t most = std::uint32_t{0xffff} << rcv_wscale_;
-    const auto window = static_cast<std::uint32_t>(std::min<std::size_t>(receive_buffer_.free_space(), most));
-    return window >> rcv_wscale_ << rcv_wscale_;
+    auto window = static_cast<std::uint32_t>(std::min<std::size_t>(window_space(), most));
+    window = window / unit * unit;
+    if (rcv_adv_valid_ && rcv_nxt_ + window < rcv_adv_) {
+        const std::uint32_t edge = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
+        window = std::min((edge + unit - 1) / unit * unit, most);
+    }
+    return window;
 }
 
 TimeWaitState Tcb::time_wait_state() const {
@@ -280,6 +295,7 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     // RFC 7323 2.3: a shift above 14 is taken as 14.
     snd_wscale_ = window_scaling_ ? std::min<std::uint8_t>(*options.window_scale, 14) : 0;
     rcv_wscale_ = window_scaling_ ? window_shift_for(config.max_receive_buffer) : 0;
+    if (window_scaling_) receive_buffer_.set_capacity(options_.receive_buffer + window_slack());
     timestamps_ = config.timestamps && options.timestamps.has_value();
     if (timestamps_) ts_recent_ = options.timestamps->value;
     sack_permitted_ = config.sack && options.sack_permitted;
@@ -696,6 +712,14 @@ void Tcb::output() {
                                                     mss});
         bool fin = fin_queued_ && offset + length == send_buffer_.size();
         if (length == 0 && !fin) break;
+        // RFC 9293 3.8.6.2.1, sender-side SWS avoidance: send a full segment, or all the data there is, or
+        // at least half the largest window the peer has offered; else wait for the window to open (the
+        // override timeout sends the small segment if it does not).
+        if (length < mss && length < available && length < max_snd_wnd_ / 2 && !send_small_) {
+            if (snd_una_ == snd_max_ && !retransmission_timer_.armed()) arm_retransmission();
+            break;
+        }
+        send_small_ = false;
         std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
         if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
         bool retransmission = snd_nxt_ < snd_max_;
@@ -781,6 +805,12 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     if (flags & TcpFlags::ack) {
         ack_pending_ = false;
         last_ack_sent_ = rcv_nxt_;
+        if (!(flags & TcpFlags::rst)) {
+            const std::uint32_t announced = (flags & TcpFlags::syn) ? segment.window
+                                                                    : std::uint32_t{segment.window} << rcv_wscale_;
+            if (!rcv_adv_valid_ || rcv_adv_ < rcv_nxt_ + announced) rcv_adv_ = rcv_nxt_ + announced;
+            rcv_adv_valid_ = true;
+        }
     }
     host_.transmit(*this, segment, payload_offset, length);
 }
@@ -841,7 +871,14 @@ void Tcb::on_retransmission_timeout() {
         arm_retransmission();
         return;
     }
-    if (snd_una_ == snd_max_) return;  // nothing outstanding
+    if (snd_una_ == snd_max_) {
+        // Nothing outstanding: the timer ran as SWS avoidance's override timeout. Send what fits.
+        if (snd_wnd_ > 0 && !send_buffer_.empty()) {
+            send_small_ = true;
+            output();
+        }
+        return;
+    }
     // Go back: resend the first outstanding segment alone; ACKs clock out the rest (snd_nxt < snd_max).
     snd_nxt_ = snd_una_;
     std::size_t offset = static_cast<std::uint32_t>(snd_una_ - send_buffer_seq());

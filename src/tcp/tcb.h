@@ -180,6 +180,11 @@ private:
     bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
     bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
     std::uint16_t effective_mss() const;
+    // Room in the receive buffer to announce: its free space less the slack kept for rounding.
+    std::size_t window_space() const;
+    // Extra receive buffer beyond the configured size, so that a window rounded up to the scale's
+    // granularity (to keep its right edge from moving left) can always be stored.
+    std::size_t window_slack() const { return std::size_t{1} << rcv_wscale_; }
 
     TcbHost& host_;
     FourTuple tuple_;
@@ -192,6 +197,9 @@ private:
     bool ack_pending_ = false;   // an ACK is owed for what arrived
     bool syn_acked_ = false;     // our SYN has been acknowledged
     bool probing_ = false;       // the peer's window is zero and the timer sends probes
+    bool send_small_ = false;    // the override timeout: send a segment smaller than SWS avoidance allows
+    bool rcv_adv_valid_ = false;
+    wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     std::error_code error_;
 
     // Send sequence space (RFC 9293 3.3.1). snd_max is the highest snd_nxt so far: after a timeout

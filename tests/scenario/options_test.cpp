@@ -74,8 +74,54 @@ TEST(Options, Rfc7323_2_WindowsAreScaledBothWays) {
     ASSERT_EQ(c->send(wire::as_bytes(big.data(), big.size())).value_or(0), 8000u);
     t.expect(Seg{}.seq(iss + 2).ack(peer_iss + 1).payload(std::string(1460, 'a')));
     t.expect(Seg{}.seq(iss + 2 + 1460).ack(peer_iss + 1).payload(std::string(1460, 'a')));
-    t.expect(Seg{}.seq(iss + 2 + 2920).ack(peer_iss + 1).payload(std::string(4096 - 1 - 2920, 'a')));
+    // 1175 bytes of window remain: less than a segment, than the data queued, and than half the largest
+    // window offered (the SYN's 65535; RFC 9293 3.8.6.2.1, sender SWS avoidance): wait for it to open.
     t.expect_nothing();
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 2 + 1460).ts(5002, 1).window(512));  // 4096 more from here
+    t.expect(Seg{}.seq(iss + 2 + 2920).ack(peer_iss + 1).payload(std::string(1460, 'a')));
+    t.expect_nothing();  // 1176 more would fit: still less than half the SYN's 65535
+}
+
+TEST(Options, Rfc9293_3_8_6_2_1_SmallWindowWaitsForTheOverrideTimeout) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    // A peer whose window is never more than 512 bytes: half of it is 256.
+    t.inject(Seg{}.syn().seq(peer_iss).mss(1460).window(512));
+    std::uint32_t iss = t.expect(Seg{}.syn().ack(peer_iss + 1)).seq.raw();
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 1).window(512));
+    auto c = listener->accept();
+    ASSERT_TRUE(c);
+    std::string big(3000, 'b');
+    ASSERT_EQ(c->send(wire::as_bytes(big.data(), big.size())).value_or(0), 3000u);
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 1).payload(std::string(512, 'b')));  // the whole window
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 1 + 512).window(100));               // then a window of 100
+    t.expect_nothing();  // 100 < 256: wait for more
+    // With nothing in flight the timer runs as the override timeout (here the RTO: the handshake gave an
+    // RTT sample of 0, held to the 200 ms minimum), then sends what fits.
+    t.advance(199'999);
+    t.expect_nothing();
+    t.advance(1);
+    t.expect(Seg{}.seq(iss + 1 + 512).ack(peer_iss + 1).payload(std::string(100, 'b')));
+}
+
+// RFC 9293 3.8.6.2.2: the right edge of the window never moves left, though the free buffer, rounded
+// down to the scale's units of 128 bytes, would move it.
+TEST(Options, Rfc9293_3_8_6_2_2_TheWindowsRightEdgeNeverMovesLeft) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    std::uint32_t right_edge = 0;
+    std::uint32_t seq = peer_iss + 1;
+    for (int i = 0; i < 40; ++i) {  // never read: the buffer fills
+        t.inject(Seg{}.seq(seq).ack(iss + 1).ts(6000 + i, 1).payload(std::string(1000, 'z')));
+        wire::TcpSegment ack = t.expect(Seg{}.seq(iss + 1).ack_flag().ts_echo(6000 + i));
+        std::uint32_t edge = ack.ack.raw() + (std::uint32_t{ack.window} << 7);
+        if (i > 0) {
+            EXPECT_TRUE(wire::Seq{edge} >= wire::Seq{right_edge}) << "moved left at segment " << i;
+        }
+        right_edge = edge;
+        seq += 1000;
+    }
 }
 
 TEST(Options, Rfc7323_4_3_AcksEchoTheNewestTimestampAtTheLeftEdge) {
