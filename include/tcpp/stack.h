@@ -51,7 +51,8 @@ struct StackConfig {
 
 struct ListenOptions {
     bool reuse_address = false;  // SO_REUSEADDR: listen even while connections on the port remain
-    tcp::ConnectionOptions connection{};  // inherited by accepted connections
+    // What accepted connections start with; unset, the stack's defaults (StackConfig::tcp.defaults).
+    std::optional<tcp::ConnectionOptions> connection{};
 };
 
 class Listener {

@@ -368,7 +368,7 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
         if (iss < *iss_floor) iss = *iss_floor;
     }
-    std::uint32_t index = new_slot(tuple, listener.options.connection);
+    std::uint32_t index = new_slot(tuple, listener.options.connection.value_or(config_.tcp.defaults));
     slots_[index].listener = listener_index + 1;
     slots_[index].syn_queue_position = static_cast<std::uint32_t>(listener.syn_queue.size());
     listener.syn_queue.push_back(index);
@@ -563,7 +563,7 @@ Stack::Impl::ListenerSlot* Stack::Impl::listener(std::uint32_t index, std::uint3
 }
 
 Result<Listener> Stack::Impl::listen(Endpoint local, int backlog, const ListenOptions& options) {
-    if (backlog <= 0 || local.port == 0 || !usable(options.connection)) {
+    if (backlog <= 0 || local.port == 0 || (options.connection && !usable(*options.connection))) {
         return Unexpected{errno_code(std::errc::invalid_argument)};
     }
     if (local.address != Ipv4Address{} && local.address != config_.address) {

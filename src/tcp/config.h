@@ -20,6 +20,8 @@ struct ConnectionOptions {
     std::uint64_t msl_us = 30'000'000;  // TIME_WAIT lasts 2*MSL: 60 s, as on Linux
     std::size_t send_buffer = 64 * 1024;
     std::size_t receive_buffer = 64 * 1024;
+    // TCP_NODELAY: send small segments at once, even with data in flight (no Nagle, RFC 896).
+    bool nodelay = false;
 };
 
 // Stack-wide settings. The retry limits are Linux's defaults (net.ipv4.tcp_syn_retries,
@@ -38,6 +40,10 @@ struct TcpConfig {
     unsigned syn_retries = 6;
     unsigned synack_retries = 5;
     unsigned retries = 15;
+    // Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2): in-order data is acknowledged after this long, or at
+    // once for every second full-sized segment; out-of-order data and gap fills at once. 0: every segment
+    // at once. Linux's least delayed-ACK timeout is 40 ms.
+    std::uint64_t delayed_ack_us = 40'000;
     // How long a connection the user has closed may wait in FIN_WAIT_2 for the peer's FIN before it is
     // dropped (Linux's net.ipv4.tcp_fin_timeout). A half-closed connection the user still holds waits on.
     std::uint64_t fin_timeout_us = 60'000'000;

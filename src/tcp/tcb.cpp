@@ -51,6 +51,7 @@ void Tcb::enter_closed(std::error_code error) {
     ack_pending_ = false;
     host_.timers().cancel(retransmission_timer_);
     host_.timers().cancel(linger_timer_);
+    host_.timers().cancel(delayed_ack_timer_);
     set_state(State::closed);
 }
 
@@ -259,8 +260,10 @@ std::size_t Tcb::window_space() const {
 }
 
 // RFC 7323 2.3: the window, in units of 2^Rcv.Wind.Shift. RFC 9293 3.8.6.2.2 (and RFC 1122 4.2.2.16):
-// the right edge never moves left, though rounding the shrinking free space down to the scale's units
-// could move it; then the window is rounded up instead, into the slack the buffer keeps for it.
+// the right edge should not move left, though rounding the shrinking free space down to the scale's units
+// would move it; then the window is rounded up instead, into the slack the buffer keeps for it. Rounding
+// up again and again would push the edge past what the buffer holds, so it stops there: at worst the edge
+// then moves left by less than a unit, and what the peer sends up to the old edge still fits.
 std::uint32_t Tcb::rcv_wnd() const {
     const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
     const std::uint32_t most = std::uint32_t{0xffff} << rcv_wscale_;
@@ -268,7 +271,8 @@ std::uint32_t Tcb::rcv_wnd() const {
     window = window / unit * unit;
     if (rcv_adv_valid_ && rcv_nxt_ + window < rcv_adv_) {
         const std::uint32_t edge = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
-        window = std::min((edge + unit - 1) / unit * unit, most);
+        const auto storable = static_cast<std::uint32_t>(std::min<std::size_t>(receive_buffer_.free_space(), most));
+        window = std::min((edge + unit - 1) / unit * unit, storable / unit * unit);
     }
     return window;
 }
@@ -608,8 +612,10 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         payload = payload.subspan(std::min(seen, payload.size()));
         seq = rcv_nxt_;
     }
-    ack_pending_ = true;  // every segment with data is acknowledged at once: in order, duplicate or not
-    if (payload.empty()) return;
+    if (payload.empty()) {  // a duplicate: acknowledge at once (RFC 5681 4.2), the peer may be in recovery
+        ack_pending_ = true;
+        return;
+    }
     // Data for a connection the user has closed cannot be delivered: reset it (as Linux does).
     if (user_closed_) {
         ++host_.counters().TCPAbortOnData;
@@ -619,15 +625,30 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     }
     if (seq != rcv_nxt_) {
         hold_out_of_order(segment, seq, payload);
+        ack_pending_ = true;  // out of order: at once, a duplicate ACK with SACK blocks
         return;
     }
+    const bool fills_a_gap = !out_of_order_.empty();
     std::size_t taken = receive_buffer_.push(payload);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
+    acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
     // The bytes held out of order that now follow on become part of the stream.
     while (auto end = out_of_order_.take_from(rcv_nxt_)) {
         receive_buffer_.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
         rcv_nxt_ = *end;
     }
+}
+
+// RFC 1122 4.2.3.2 and RFC 5681 4.2: an ACK for at least every second full-sized segment, and none later
+// than the delayed-ACK timeout; at once when the data filled a gap (or did not all fit).
+void Tcb::acknowledge_in_order(std::uint32_t bytes, bool at_once) {
+    const std::uint64_t delay = host_.config().delayed_ack_us;
+    unacknowledged_bytes_ += bytes;
+    if (at_once || delay == 0 || unacknowledged_bytes_ >= 2u * host_.config().mss) {
+        ack_pending_ = true;
+        return;
+    }
+    if (!delayed_ack_timer_.armed()) host_.timers().arm(delayed_ack_timer_, host_.now_us() + delay);
 }
 
 // RFC 9293 3.10.7.4: a segment beyond RCV.NXT but in the window is held, in the receive buffer at its
@@ -715,14 +736,20 @@ void Tcb::output() {
         // RFC 9293 3.8.6.2.1, sender-side SWS avoidance: send a full segment, or all the data there is, or
         // at least half the largest window the peer has offered; else wait for the window to open (the
         // override timeout sends the small segment if it does not).
-        if (length < mss && length < available && length < max_snd_wnd_ / 2 && !send_small_) {
+        bool retransmission = snd_nxt_ < snd_max_;
+        if (!retransmission && length < mss && length < available && length < max_snd_wnd_ / 2 && !send_small_) {
             if (snd_una_ == snd_max_ && !retransmission_timer_.armed()) arm_retransmission();
+            break;
+        }
+        // Nagle (RFC 896, RFC 9293 3.7.4): with data in flight, a segment short of a full one waits until
+        // the outstanding data is acknowledged (TCP_NODELAY turns this off).
+        if (!retransmission && !options_.nodelay && length > 0 && length < mss && snd_una_ != snd_max_ &&
+            !send_small_) {
             break;
         }
         send_small_ = false;
         std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
         if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
-        bool retransmission = snd_nxt_ < snd_max_;
         transmit(snd_nxt_, flags, offset, length);
         if (retransmission) {
             ++host_.counters().RetransSegs;
@@ -804,6 +831,8 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     }
     if (flags & TcpFlags::ack) {
         ack_pending_ = false;
+        unacknowledged_bytes_ = 0;
+        if (delayed_ack_timer_.armed()) host_.timers().cancel(delayed_ack_timer_);
         last_ack_sent_ = rcv_nxt_;
         if (!(flags & TcpFlags::rst)) {
             const std::uint32_t announced = (flags & TcpFlags::syn) ? segment.window
@@ -830,6 +859,10 @@ void Tcb::arm_retransmission() { host_.timers().arm(retransmission_timer_, host_
 
 void Tcb::on_timer(TimerKind kind) {
     if (kind == TimerKind::linger) return;  // the stack tells the closing user; the close goes on
+    if (kind == TimerKind::delayed_ack) {
+        if (state_ != State::closed && unacknowledged_bytes_ > 0) send_ack();
+        return;
+    }
     switch (state_) {
     case State::time_wait:
         ++host_.counters().TW;

@@ -25,6 +25,7 @@ class Tcb;
 enum class TimerKind : std::uint8_t {
     retransmission,  // SYN, SYN-ACK, data and FIN; in TIME_WAIT, the 2*MSL timeout
     linger,          // close() with linger {on, t}: how long close waits for the peer's ACK
+    delayed_ack,     // the ACK for in-order data, when no second segment or data of ours came first
 };
 
 // A timer of a TCB, so the stack can tell whose timer fired.
@@ -147,6 +148,7 @@ private:
     bool process_ack(const wire::TcpSegment& segment);
     void process_text(const wire::TcpSegment& segment);
     void hold_out_of_order(const wire::TcpSegment& segment, wire::Seq seq, wire::Bytes payload);
+    void acknowledge_in_order(std::uint32_t bytes, bool at_once);
     void process_fin(const wire::TcpSegment& segment);
     void time_wait_segment(const wire::TcpSegment& segment);
 
@@ -182,9 +184,9 @@ private:
     std::uint16_t effective_mss() const;
     // Room in the receive buffer to announce: its free space less the slack kept for rounding.
     std::size_t window_space() const;
-    // Extra receive buffer beyond the configured size, so that a window rounded up to the scale's
-    // granularity (to keep its right edge from moving left) can always be stored.
-    std::size_t window_slack() const { return std::size_t{1} << rcv_wscale_; }
+    // Extra receive buffer beyond the configured size, eight units of the scale, so that windows rounded up
+    // to the scale's granularity (to keep their right edge from moving left) can be stored.
+    std::size_t window_slack() const { return std::size_t{8} << rcv_wscale_; }
 
     TcbHost& host_;
     FourTuple tuple_;
@@ -244,6 +246,8 @@ private:
 
     TcbTimer retransmission_timer_{*this, TimerKind::retransmission};
     TcbTimer linger_timer_{*this, TimerKind::linger};
+    TcbTimer delayed_ack_timer_{*this, TimerKind::delayed_ack};
+    std::uint32_t unacknowledged_bytes_ = 0;  // in-order data received since our last ACK
 };
 
 }  // namespace tcpp::tcp

@@ -103,7 +103,8 @@ TEST(PassiveOpen, SynReceived_AckCarryingFin_EstablishesThenEntersCloseWait) {
 TEST(PassiveOpen, Listen_SynAck_AnnouncesTheReceiveBufferAsWindow) {
     SegmentScript t;
     ListenOptions options;
-    options.connection.receive_buffer = 1000;
+    options.connection = testing::script_connection_options();
+    options.connection->receive_buffer = 1000;
     ASSERT_TRUE(t.stack.listen({{}, 80}, 8, options));
     t.inject(Seg{}.syn().seq(1000).mss(1460));
     t.expect(Seg{}.syn().ack(1001).mss(1460).window(1000));

@@ -34,6 +34,10 @@ StackConfig SegmentScript::default_config() {
     StackConfig config;
     config.address = local_address;
     config.name = "tcpp";
+    // The rule tests see every segment acknowledged at once and every small segment sent at once; the
+    // delayed-ACK and Nagle tests turn these back on.
+    config.tcp.delayed_ack_us = 0;
+    config.tcp.defaults.nodelay = true;
     return config;
 }
 

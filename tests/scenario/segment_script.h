@@ -82,12 +82,19 @@ struct Seg {
 std::string describe(const wire::TcpSegment& segment);
 
 // How a fixture opens a connection: what the peer (the test) announces, and how long it takes to answer.
+// The connection options of the rule tests: small segments go at once (no Nagle), as the scripts expect.
+inline tcp::ConnectionOptions script_connection_options() {
+    tcp::ConnectionOptions options;
+    options.nodelay = true;
+    return options;
+}
+
 struct OpenOptions {
     std::uint32_t peer_iss = 1000;
     std::uint16_t peer_window = 65535;
     std::optional<std::uint16_t> peer_mss = 1460;  // nothing: the peer's SYN carries no MSS option
     std::uint64_t rtt_us = 0;  // between the stack's SYN (or SYN,ACK) and the peer's answer: the RTT sample
-    tcp::ConnectionOptions connection{};  // for the stack's side (a listener's children inherit them)
+    tcp::ConnectionOptions connection = script_connection_options();  // the stack's side (and a listener's children)
     int backlog = 8;
 };
 

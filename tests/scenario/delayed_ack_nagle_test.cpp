@@ -1,0 +1,114 @@
+// Delayed ACK (RFC 1122 4.2.3.2, RFC 5681 4.2) and Nagle's algorithm (RFC 896, RFC 9293 3.7.4).
+
+#include <gtest/gtest.h>
+
+#include "segment_script.h"
+
+namespace tcpp {
+namespace {
+
+using testing::Opened;
+using testing::OpenOptions;
+using testing::Seg;
+using testing::SegmentScript;
+
+constexpr std::uint64_t ms = 1000;
+
+StackConfig with_delayed_ack() {
+    StackConfig config = SegmentScript::default_config();
+    config.tcp.delayed_ack_us = 40 * ms;
+    return config;
+}
+
+Opened open_with_nagle(SegmentScript& t) {
+    OpenOptions options;
+    options.connection.nodelay = false;
+    return t.open_server(options);
+}
+
+TEST(DelayedAck, OneSegment_IsAckedWhenTheTimerRunsOut) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("hello"));
+    t.expect_nothing();
+    t.advance(40 * ms - 1);
+    t.expect_nothing();
+    t.advance(1);
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 5));
+}
+
+TEST(DelayedAck, EverySecondFullSegment_IsAckedAtOnce) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    const std::string full(1460, 'f');
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload(full));
+    t.expect_nothing();
+    t.inject(Seg{}.seq(o.rcv_nxt + 1460).ack(o.snd_nxt).payload(full));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 2920));
+    t.advance(100 * ms);
+    t.expect_nothing();  // nothing left to acknowledge
+}
+
+TEST(DelayedAck, OutOfOrderData_IsAckedAtOnce_AndSoIsTheGapFill) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.seq(o.rcv_nxt + 5).ack(o.snd_nxt).payload("world"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));  // a duplicate ACK, at once
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload("hello"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 10));  // the gap filled: at once
+}
+
+TEST(DelayedAck, TheReplyCarriesTheAck) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("ping"));
+    t.advance(10 * ms);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("pong", 4)).value_or(0), 4u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt + 4).payload("pong"));
+    t.advance(100 * ms);
+    t.expect_nothing();  // no separate ACK: the reply carried it
+}
+
+TEST(DelayedAck, Duplicates_AreAckedAtOnce) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt).payload("x"));  // the peer's last byte again
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+}
+
+TEST(Nagle, SmallSegment_WaitsForTheAckOfOutstandingData) {
+    SegmentScript t;
+    Opened o = open_with_nagle(t);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("a", 1)).value_or(0), 1u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("a"));  // nothing in flight: goes at once
+    ASSERT_EQ(o.connection.send(wire::as_bytes("b", 1)).value_or(0), 1u);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("c", 1)).value_or(0), 1u);
+    t.expect_nothing();  // "a" is in flight
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 1).ack(o.rcv_nxt).payload("bc"));  // coalesced
+}
+
+TEST(Nagle, NoDelay_SendsSmallSegmentsAtOnce) {
+    SegmentScript t;
+    Opened o = t.open_server();  // the scripts' connections have TCP_NODELAY
+    ASSERT_EQ(o.connection.send(wire::as_bytes("a", 1)).value_or(0), 1u);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("b", 1)).value_or(0), 1u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("a"));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 1).ack(o.rcv_nxt).payload("b"));
+}
+
+TEST(Nagle, AFullSegment_GoesEvenWithDataInFlight) {
+    SegmentScript t;
+    Opened o = open_with_nagle(t);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("a", 1)).value_or(0), 1u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("a"));
+    const std::string full(1460 + 10, 'f');
+    ASSERT_EQ(o.connection.send(wire::as_bytes(full.data(), full.size())).value_or(0), full.size());
+    t.expect(Seg{}.seq(o.snd_nxt + 1).ack(o.rcv_nxt).payload(full.substr(0, 1460)));
+    t.expect_nothing();  // the 10 bytes left wait for an ACK
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1461));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 1461).ack(o.rcv_nxt).payload(full.substr(1460)));
+}
+
+}  // namespace
+}  // namespace tcpp
