@@ -16,6 +16,7 @@
 
 #include "common/expected.h"
 #include "tcp/config.h"
+#include "tcp/connection_info.h"
 #include "tcp/counters.h"
 #include "tcp/four_tuple.h"
 #include "tcp/siphash.h"
@@ -110,6 +111,8 @@ public:
     std::size_t bytes_unacknowledged() const;
     // The connection's options (socket options): linger, MSL, buffer sizes. EBADF for a released handle.
     tcp::ConnectionOptions options() const;
+    // Per-connection figures in the manner of Linux's TCP_INFO. EBADF for a released handle.
+    Result<tcp::ConnectionInfo> info() const;
     std::error_code set_options(const tcp::ConnectionOptions& options);
     std::error_code set_linger(tcp::Linger linger);
 

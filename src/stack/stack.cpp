@@ -825,6 +825,12 @@ std::size_t Connection::bytes_unacknowledged() const {
     return tcb ? tcb->send_buffer().size() : 0;
 }
 
+Result<tcp::ConnectionInfo> Connection::info() const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return bad_handle<tcp::ConnectionInfo>();
+    return tcb->info();
+}
+
 tcp::ConnectionOptions Connection::options() const {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
     return tcb ? tcb->options() : tcp::ConnectionOptions{};

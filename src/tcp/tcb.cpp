@@ -97,6 +97,7 @@ void Tcb::send_syn() {
     transmit(iss_, flags, 0, 0, true);
     if (retransmission) {
         ++host_.counters().RetransSegs;
+        ++total_retransmits_;
     } else {
         rtt_timing_ = true;
         rtt_seq_ = iss_;
@@ -290,6 +291,35 @@ TimeWaitState Tcb::time_wait_state() const {
     return state;
 }
 
+ConnectionInfo Tcb::info() const {
+    ConnectionInfo info;
+    info.state = state_;
+    info.tuple = tuple_;
+    info.snd_mss = effective_mss();
+    info.rcv_mss = host_.config().mss;
+    info.snd_wnd = snd_wnd_;
+    info.rcv_wnd = rcv_wnd();
+    info.snd_wscale = snd_wscale_;
+    info.rcv_wscale = rcv_wscale_;
+    info.window_scaling = window_scaling_;
+    info.timestamps = timestamps_;
+    info.sack = sack_permitted_;
+    info.srtt_us = rtt_.srtt_us();
+    info.rttvar_us = rtt_.rttvar_us();
+    info.rto_us = rtt_.rto_us();
+    info.retransmits = retries_;
+    info.backoff = rtt_.backoff();
+    info.total_retransmits = total_retransmits_;
+    info.bytes_sent = bytes_sent_;
+    info.bytes_acked = bytes_acked_;
+    info.bytes_received = bytes_received_;
+    info.unacked = static_cast<std::uint32_t>(snd_max_ - snd_una_);
+    info.send_queue = send_buffer_.size();
+    info.receive_queue = receive_buffer_.size();
+    info.out_of_order_ranges = out_of_order_.size();
+    return info;
+}
+
 std::uint32_t Tcb::ts_now() const { return static_cast<std::uint32_t>(host_.now_us() / 1000) + ts_offset_; }
 
 void Tcb::take_syn_options(const wire::TcpOptions& options) {
@@ -442,6 +472,7 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
         if (state_ == State::syn_received && flags.syn_set() && !flags.ack_set() && segment.seq == irs_) {
             transmit(iss_, TcpFlags::syn | TcpFlags::ack, 0, 0, true);
             ++host_.counters().RetransSegs;
+        ++total_retransmits_;
             return;
         }
         // RFC 5961 4.2, as RFC 9293 3.10.7.4 adopts it: a SYN in a synchronized state draws a challenge
@@ -556,6 +587,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         }
         if (fin_queued_ && ack == fin_seq_ + 1) --acked;
         send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
+        bytes_acked_ += acked;
         snd_una_ = ack;
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
         // RFC 7323 4.1: with timestamps, every ACK of new data measures the RTT from its echoed TSval
@@ -631,10 +663,12 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     const bool fills_a_gap = !out_of_order_.empty();
     std::size_t taken = receive_buffer_.push(payload);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
+    bytes_received_ += taken;
     acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
     // The bytes held out of order that now follow on become part of the stream.
     while (auto end = out_of_order_.take_from(rcv_nxt_)) {
         receive_buffer_.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
+        bytes_received_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         rcv_nxt_ = *end;
     }
 }
@@ -753,6 +787,7 @@ void Tcb::output() {
         transmit(snd_nxt_, flags, offset, length);
         if (retransmission) {
             ++host_.counters().RetransSegs;
+        ++total_retransmits_;
         } else if (!rtt_timing_) {
             rtt_timing_ = true;
             rtt_seq_ = snd_nxt_;
@@ -810,6 +845,7 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     } else {
         segment.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
     }
+    bytes_sent_ += length;
     if (with_syn_options) {
         // A SYN offers what the configuration allows; a SYN,ACK only what the peer's SYN offered.
         const bool answering = (flags & TcpFlags::ack) != 0;
@@ -921,6 +957,7 @@ void Tcb::on_retransmission_timeout() {
     std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0) | (length > 0 ? TcpFlags::psh : 0);
     transmit(snd_nxt_, flags, offset, length);
     ++host_.counters().RetransSegs;
+        ++total_retransmits_;
     snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
     arm_retransmission();
 }

@@ -8,6 +8,7 @@
 
 #include "tcp/byte_ring.h"
 #include "tcp/config.h"
+#include "tcp/connection_info.h"
 #include "tcp/counters.h"
 #include "tcp/four_tuple.h"
 #include "tcp/reassembly.h"
@@ -106,6 +107,7 @@ public:
     const ByteRing& receive_buffer() const { return receive_buffer_; }
     const RttEstimator& rtt() const { return rtt_; }
     unsigned retransmissions() const { return retries_; }
+    ConnectionInfo info() const;
 
     // Sequence variables (RFC 9293 3.3.1), for the stack and for tests.
     wire::Seq snd_una() const { return snd_una_; }
@@ -242,6 +244,10 @@ private:
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;
     unsigned retries_ = 0;
+    std::uint64_t total_retransmits_ = 0;
+    std::uint64_t bytes_sent_ = 0;
+    std::uint64_t bytes_acked_ = 0;
+    std::uint64_t bytes_received_ = 0;
     std::uint64_t last_out_of_window_ack_us_ = 0;
 
     TcbTimer retransmission_timer_{*this, TimerKind::retransmission};

@@ -81,3 +81,49 @@ TEST(Lifecycle, HandshakeRequestReplyCloseAndTimeWait) {
 
 }  // namespace
 }  // namespace tcpp
+
+namespace tcpp {
+namespace {
+
+// Per-connection figures, in the manner of TCP_INFO, after a request and its reply.
+TEST(ConnectionInfo, DescribesTheConnection) {
+    runtime::SimNetwork network{3};
+    Stack& client = network.add_node({.address = client_address, .name = "client"});
+    Stack& server = network.add_node({.address = server_address, .name = "server"});
+    auto listener = server.listen({Ipv4Address{}, 80}, 16);
+    auto connection = client.connect({server_address, 80});
+    ASSERT_TRUE(connection);
+    ASSERT_TRUE(network.run_until([&] { return connection->state() == State::established; }, 10 * s));
+    ASSERT_EQ(*connection->send(bytes_of("0123456789")), 10u);
+    Result<Connection> accepted = Unexpected{std::error_code{}};
+    ASSERT_TRUE(network.run_until([&] { return (accepted = listener->accept()).has_value() && accepted->readable(); }, 10 * s));
+    ASSERT_TRUE(network.run_until([&] { return connection->bytes_unacknowledged() == 0; }, 10 * s));
+
+    auto info = connection->info();
+    ASSERT_TRUE(info);
+    EXPECT_EQ(info->state, State::established);
+    EXPECT_EQ(info->tuple, connection->tuple());
+    EXPECT_TRUE(info->window_scaling);
+    EXPECT_TRUE(info->timestamps);
+    EXPECT_TRUE(info->sack);
+    EXPECT_EQ(info->snd_wscale, 7);
+    EXPECT_EQ(info->rcv_wscale, 7);
+    EXPECT_EQ(info->snd_mss, 1460u);
+    EXPECT_EQ(info->bytes_sent, 10u);
+    EXPECT_EQ(info->bytes_acked, 10u);
+    EXPECT_EQ(info->unacked, 0u);
+    EXPECT_EQ(info->total_retransmits, 0u);
+    // Measured from the timestamps: 2 ms for the handshake, then 42 ms for the data, whose ACK the server
+    // delayed by 40 ms: SRTT = 7/8 * 2 + 1/8 * 42 = 7 ms (RFC 6298 2.3).
+    EXPECT_EQ(info->srtt_us, 7 * ms);
+    EXPECT_GE(info->rto_us, 200 * ms);
+    auto server_side = accepted->info();
+    ASSERT_TRUE(server_side);
+    EXPECT_EQ(server_side->bytes_received, 10u);
+    EXPECT_EQ(server_side->receive_queue, 10u);
+    connection->close();
+    EXPECT_FALSE(connection->info()) << "a released handle: EBADF";
+}
+
+}  // namespace
+}  // namespace tcpp
