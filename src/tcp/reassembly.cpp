@@ -2,31 +2,17 @@
 
 #include <algorithm>
 
+#include "tcp/seq_ranges.h"
+
 namespace tcpp::tcp {
 
 bool OutOfOrder::add(wire::Seq begin, wire::Seq end) {
     if (!(begin < end)) return true;
     // The ranges [first, last) that the new one overlaps or touches merge into it.
-    std::size_t first = 0;
-    while (first < count_ && ranges_[first].end < begin) ++first;
-    std::size_t last = first;
-    while (last < count_ && ranges_[last].begin <= end) ++last;
+    const auto [first, last] = seq_ranges::touching(ranges_, count_, begin, end);
     if (first == last && count_ == max_ranges) return false;
-    Range merged{begin, end, ++clock_};
-    if (first < last) {
-        merged.begin = wire::min(begin, ranges_[first].begin);
-        merged.end = wire::max(end, ranges_[last - 1].end);
-    }
-    // Replace ranges [first, last) with the merged one.
-    std::size_t removed = last - first;
-    if (removed == 0) {
-        std::move_backward(ranges_.begin() + first, ranges_.begin() + count_, ranges_.begin() + count_ + 1);
-        ++count_;
-    } else if (removed > 1) {
-        std::move(ranges_.begin() + last, ranges_.begin() + count_, ranges_.begin() + first + 1);
-        count_ -= removed - 1;
-    }
-    ranges_[first] = merged;
+    const auto [merged_begin, merged_end] = seq_ranges::merged_bounds(ranges_, first, last, begin, end);
+    seq_ranges::splice(ranges_, count_, first, last, Range{merged_begin, merged_end, ++clock_});
     return true;
 }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "tcp/seq_ranges.h"
+
 namespace tcpp::tcp {
 
 namespace {
@@ -60,14 +62,9 @@ SackScoreboard::UpdateResult SackScoreboard::update(Seq snd_una, Seq snd_max,
 SackScoreboard::AddResult SackScoreboard::add(Seq begin, Seq end) {
     AddResult result;
     // The ranges [first, last) that [begin, end) overlaps or touches merge with it.
-    std::size_t first = 0;
-    while (first < count_ && ranges_[first].end < begin) ++first;
-    std::size_t last = first;
+    auto [first, last] = seq_ranges::touching(ranges_, count_, begin, end);
     std::uint32_t held = 0;
-    while (last < count_ && ranges_[last].begin <= end) {
-        held += overlap(begin, end, ranges_[last].begin, ranges_[last].end);
-        ++last;
-    }
+    for (std::size_t i = first; i < last; ++i) held += overlap(begin, end, ranges_[i].begin, ranges_[i].end);
     if (first == last && count_ == max_ranges) {
         // Full, and this needs a range of its own: forget the highest (see max_ranges).
         result.dropped = 1;
@@ -75,20 +72,8 @@ SackScoreboard::AddResult SackScoreboard::add(Seq begin, Seq end) {
         total_ -= length(ranges_[count_ - 1].begin, ranges_[count_ - 1].end);
         --count_;
     }
-    Range merged{begin, end};
-    if (first < last) {
-        merged.begin = wire::min(begin, ranges_[first].begin);
-        merged.end = wire::max(end, ranges_[last - 1].end);
-    }
-    std::size_t removed = last - first;
-    if (removed == 0) {
-        std::move_backward(ranges_.begin() + first, ranges_.begin() + count_, ranges_.begin() + count_ + 1);
-        ++count_;
-    } else if (removed > 1) {
-        std::move(ranges_.begin() + last, ranges_.begin() + count_, ranges_.begin() + first + 1);
-        count_ -= removed - 1;
-    }
-    ranges_[first] = merged;
+    const auto [merged_begin, merged_end] = seq_ranges::merged_bounds(ranges_, first, last, begin, end);
+    seq_ranges::splice(ranges_, count_, first, last, Range{merged_begin, merged_end});
     result.newly_sacked = length(begin, end) - held;
     total_ += result.newly_sacked;
     return result;
