@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "tcp/congestion.h"
 #include "tcp/rtt.h"
 
 namespace tcpp::tcp {
@@ -33,6 +34,8 @@ struct TcpConfig {
     bool window_scaling = true;
     bool timestamps = true;
     bool sack = true;
+    // Congestion control for new connections (RFC 9438 CUBIC by default, as Linux).
+    CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
     // The largest receive buffer a connection may grow to: it sets the window scale we announce
     // (Linux's tcp_rmem[2], 6 MiB, gives 7).
     std::size_t max_receive_buffer = 6 * 1024 * 1024;

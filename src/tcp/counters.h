@@ -27,6 +27,7 @@ struct Counters {
     std::uint64_t TCPAbortOnTimeout = 0;
     std::uint64_t TCPChallengeACK = 0;
     std::uint64_t TCPSYNChallenge = 0;
+    std::uint64_t TCPRenoRecovery = 0;   // fast recoveries begun by three duplicate ACKs (RFC 5681, 6582)
     std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)

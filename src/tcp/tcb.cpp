@@ -26,7 +26,8 @@ Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options
       options_(options),
       send_buffer_(options.send_buffer),
       receive_buffer_(options.receive_buffer),
-      rtt_(host.config().rto) {}
+      rtt_(host.config().rto),
+      congestion_(host.config().congestion, host.config().mss) {}
 
 // ---------------------------------------------------------------------------------------------------------
 // State changes
@@ -69,6 +70,7 @@ void Tcb::open_active(Seq iss) {
     assert(state_ == State::closed);
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
     ts_offset_ = iss.raw();  // RFC 7323 5.4: a per-connection offset, from the keyed hash of the ISN
+    recover_ = iss;          // RFC 6582 3.2
     ++host_.counters().ActiveOpens;
     set_state(State::syn_sent);
     send_syn();
@@ -81,6 +83,7 @@ void Tcb::open_passive(const wire::TcpSegment& syn, Seq iss) {
     rcv_nxt_ = syn.seq + 1;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
     ts_offset_ = iss.raw();
+    recover_ = iss;
     take_syn_options(syn.options);
     // RFC 9293 3.10.7.2: the SYN's window is the first send window; wl1/wl2 so the first ACK updates it.
     snd_wnd_ = max_snd_wnd_ = syn.window;
@@ -333,6 +336,8 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     timestamps_ = config.timestamps && options.timestamps.has_value();
     if (timestamps_) ts_recent_ = options.timestamps->value;
     sack_permitted_ = config.sack && options.sack_permitted;
+    // The initial window depends on the MSS (RFC 6928): start afresh now that it is known.
+    congestion_ = CongestionControl(config.congestion, effective_mss());
 }
 
 // RFC 7323 5.3 R1: a segment whose timestamp is older than TS.Recent is an old duplicate (unless an RST).
@@ -578,7 +583,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
     }
     // RFC 9293 3.8.6.1: the connection stays open as long as the peer answers our zero-window probes.
     if (probing_) retries_ = 0;
+    if (ack == snd_una_ && syn_acked_) on_duplicate_ack(segment);
     if (snd_una_ < ack) {
+        const std::uint32_t flight_before = flight();
         const bool acks_syn = !syn_acked_;
         std::uint32_t acked = static_cast<std::uint32_t>(ack - snd_una_);
         if (acks_syn) {
@@ -601,6 +608,20 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             rtt_timing_ = false;
         }
         if (acks_syn && !rtt_.has_sample()) fall_back_rto();
+        if (!acks_syn) {
+            if (congestion_.in_recovery()) {
+                if (ack >= recover_) {
+                    congestion_.on_exit_recovery(flight());  // RFC 6582 3.2 step 3: a full ACK
+                } else {
+                    // A partial ACK: the next hole was lost too; resend it at once (RFC 6582 3.2 step 3).
+                    congestion_.on_partial_ack(acked);
+                    retransmit_first_unacknowledged();
+                }
+            } else {
+                congestion_.on_ack(acked, flight_before, host_.now_us(), rtt_.srtt_us());
+            }
+        }
+        duplicate_acks_ = 0;
         // The backoff stays until a new RTT sample clears it (RFC 6298 5.7's note, and Karn): an ACK of a
         // retransmitted segment measures nothing.
         retries_ = 0;
@@ -671,6 +692,39 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         bytes_received_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         rcv_nxt_ = *end;
     }
+}
+
+// RFC 5681 3.2: an ACK that acknowledges nothing new, carries no data and no window change, while data is
+// outstanding, is a duplicate ACK; the third starts fast retransmit and recovery, unless it belongs to
+// data sent before the last recovery began (RFC 6582 3.2 step 1, "recover").
+void Tcb::on_duplicate_ack(const wire::TcpSegment& segment) {
+    if (snd_una_ == snd_max_ || !segment.payload.empty() || segment.flags.fin_set() || segment.flags.syn_set() ||
+        window_of(segment) != snd_wnd_) {
+        return;
+    }
+    ++duplicate_acks_;
+    if (congestion_.in_recovery()) {
+        congestion_.on_duplicate_ack_in_recovery();  // RFC 5681 3.2 step 4: inflate; new data may go
+        return;
+    }
+    if (duplicate_acks_ != 3 || !(snd_una_ > recover_)) return;
+    recover_ = snd_max_;
+    congestion_.on_enter_recovery(LossRecovery::duplicate_acks, flight());
+    ++host_.counters().TCPRenoRecovery;
+    retransmit_first_unacknowledged();
+}
+
+// Fast retransmit: the segment at SND.UNA again, at once, without touching SND.NXT.
+void Tcb::retransmit_first_unacknowledged() {
+    const std::size_t offset = static_cast<std::uint32_t>(snd_una_ - send_buffer_seq());
+    if (offset >= send_buffer_.size()) return;
+    const std::size_t length = std::min<std::size_t>(send_buffer_.size() - offset, effective_mss());
+    std::uint8_t flags = TcpFlags::ack | (offset + length == send_buffer_.size() ? TcpFlags::psh : 0);
+    transmit(snd_una_, flags, offset, length);
+    ++host_.counters().RetransSegs;
+    ++total_retransmits_;
+    rtt_timing_ = false;  // Karn
+    arm_retransmission();
 }
 
 // RFC 1122 4.2.3.2 and RFC 5681 4.2: an ACK for at least every second full-sized segment, and none later
@@ -762,7 +816,9 @@ void Tcb::output() {
     while (!(fin_queued_ && snd_nxt_ == fin_seq_ + 1)) {
         std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
         std::size_t available = send_buffer_.size() - offset;
-        std::int64_t usable = std::int64_t{snd_wnd_} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        // RFC 5681: what may be in flight is the lesser of the peer's window and the congestion window.
+        const std::uint32_t allowed = std::min(snd_wnd_, congestion_.cwnd());
+        std::int64_t usable = std::int64_t{allowed} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
         std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(usable, 0)),
                                                     mss});
         bool fin = fin_queued_ && offset + length == send_buffer_.size();
@@ -924,6 +980,11 @@ void Tcb::on_retransmission_timeout() {
     }
     ++retries_;
     probing_ = syn_acked_ && snd_wnd_ == 0 && !send_buffer_.empty();
+    if (syn_acked_ && !probing_ && snd_una_ != snd_max_) {
+        congestion_.on_timeout(flight());  // RFC 5681 eq. 4: ssthresh halved, cwnd one segment
+        duplicate_acks_ = 0;
+        recover_ = snd_max_;               // RFC 6582 4.1: no fast retransmit for what was sent before
+    }
     ++(probing_ ? host_.counters().TCPWinProbe : host_.counters().TCPTimeouts);
     rtt_.back_off();
     rtt_timing_ = false;  // Karn: no sample from a retransmitted segment

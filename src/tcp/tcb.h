@@ -106,6 +106,7 @@ public:
     const ByteRing& send_buffer() const { return send_buffer_; }
     const ByteRing& receive_buffer() const { return receive_buffer_; }
     const RttEstimator& rtt() const { return rtt_; }
+    const CongestionControl& congestion() const { return congestion_; }
     unsigned retransmissions() const { return retries_; }
     ConnectionInfo info() const;
 
@@ -149,6 +150,10 @@ private:
     // Step five of 3.10.7.4; false when the segment is to be dropped.
     bool process_ack(const wire::TcpSegment& segment);
     void process_text(const wire::TcpSegment& segment);
+    // RFC 5681 3.2 and RFC 6582: duplicate ACKs, fast retransmit, NewReno recovery.
+    void on_duplicate_ack(const wire::TcpSegment& segment);
+    void retransmit_first_unacknowledged();
+    std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
     void hold_out_of_order(const wire::TcpSegment& segment, wire::Seq seq, wire::Bytes payload);
     void acknowledge_in_order(std::uint32_t bytes, bool at_once);
     void process_fin(const wire::TcpSegment& segment);
@@ -240,6 +245,9 @@ private:
     wire::Seq fin_ahead_seq_;
 
     RttEstimator rtt_;
+    CongestionControl congestion_;
+    unsigned duplicate_acks_ = 0;
+    wire::Seq recover_;           // RFC 6582: the highest sequence sent when recovery began
     bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;

@@ -50,6 +50,7 @@ struct Seg {
     Seg& fin() { flags |= wire::TcpFlags::fin; return *this; }
     Seg& rst() { flags |= wire::TcpFlags::rst; return *this; }
     Seg& psh() { flags |= wire::TcpFlags::psh; return *this; }
+    Seg& psh_if(bool set) { if (set) flags |= wire::TcpFlags::psh; return *this; }
     Seg& ack_flag() { flags |= wire::TcpFlags::ack; return *this; }
     Seg& seq(std::uint32_t v) { seq_value = v; return *this; }
     Seg& seq(wire::Seq v) { return seq(v.raw()); }
