@@ -74,6 +74,8 @@ public:
     tcp::Counters& counters() override { return counters_; }
     const tcp::TcpConfig& config() const override { return config_.tcp; }
     bool allow_challenge_ack() override;
+    tcp::SackScoreboard* acquire_scoreboard() override;
+    void release_scoreboard(tcp::SackScoreboard* scoreboard) override;
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
     void state_changed(Tcb& tcb, State from, State to) override;
@@ -149,6 +151,9 @@ private:
     std::uint16_t ip_identification_ = 0;
     TraceSink* trace_ = nullptr;
 
+    // Scoreboards of connections whose peers SACK, kept for reuse. Declared before the slots: a TCB gives
+    // its scoreboard back when destroyed.
+    std::vector<std::unique_ptr<tcp::SackScoreboard>> spare_scoreboards_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::unordered_map<FourTuple, std::uint32_t, tcp::FourTupleHash> demux_;
@@ -174,6 +179,26 @@ private:
     std::uint64_t challenge_window_start_ = 0;
     std::uint32_t challenge_acks_in_window_ = 0;
 };
+
+tcp::SackScoreboard* Stack::Impl::acquire_scoreboard() {
+    if (spare_scoreboards_.empty()) return new tcp::SackScoreboard;
+    tcp::SackScoreboard* scoreboard = spare_scoreboards_.back().release();
+    spare_scoreboards_.pop_back();
+    return scoreboard;
+}
+
+// At most this many spares are kept: enough for every connection of a busy stack to be recovering at once
+// without allocating, and a bound on what an idle stack holds.
+constexpr std::size_t max_spare_scoreboards = 1024;
+
+void Stack::Impl::release_scoreboard(tcp::SackScoreboard* scoreboard) {
+    scoreboard->clear();
+    if (spare_scoreboards_.size() >= max_spare_scoreboards) {
+        delete scoreboard;
+        return;
+    }
+    spare_scoreboards_.emplace_back(scoreboard);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Time

@@ -63,7 +63,9 @@ void ByteRing::commit_ahead(std::size_t n) {
 void ByteRing::consume(std::size_t n) {
     assert(n <= size_);
     size_ -= n;
-    head_ = size_ == 0 ? 0 : (head_ + n) % capacity_;
+    // The head moves on even when the ring empties: bytes written ahead (out-of-order data) sit at their
+    // place relative to it.
+    head_ = (head_ + n) % capacity_;
 }
 
 }  // namespace tcpp::tcp

@@ -34,7 +34,14 @@ struct ConnectionInfo {
     std::size_t unacked = 0;           // bytes in flight
     std::size_t send_queue = 0;        // bytes in the send buffer (in flight and not yet sent)
     std::size_t receive_queue = 0;     // bytes received and not yet read
-    std::size_t out_of_order_ranges = 0;
+    std::size_t out_of_order_ranges = 0;    // ranges held beyond RCV.NXT (what our SACK blocks name)
+    std::uint32_t cwnd = 0;                 // congestion window, bytes
+    std::uint32_t ssthresh = 0;             // slow start threshold, bytes (UINT32_MAX: not yet set)
+    bool in_recovery = false;               // fast recovery under way
+    bool sack_recovery = false;             // ... driven by the SACK scoreboard (RFC 6675)
+    std::uint32_t sacked = 0;               // bytes above SND.UNA the peer has SACKed
+    std::size_t sacked_ranges = 0;
+    bool loss_probe_outstanding = false;    // a tail loss probe (RFC 8985) awaits resolution
 };
 
 }  // namespace tcpp::tcp

@@ -28,6 +28,15 @@ struct Counters {
     std::uint64_t TCPChallengeACK = 0;
     std::uint64_t TCPSYNChallenge = 0;
     std::uint64_t TCPRenoRecovery = 0;   // fast recoveries begun by three duplicate ACKs (RFC 5681, 6582)
+    std::uint64_t TCPSackRecovery = 0;   // fast recoveries run on the SACK scoreboard (RFC 6675)
+    std::uint64_t TCPFastRetrans = 0;    // segments resent by fast retransmit when a recovery began
+    std::uint64_t TCPLossProbes = 0;     // tail loss probes sent (RFC 8985 section 7)
+    std::uint64_t TCPLossProbeRecovery = 0;  // losses a tail loss probe repaired
+    std::uint64_t TCPDSACKRecv = 0;      // D-SACK blocks received (RFC 2883)
+    std::uint64_t TCPDSACKOldSent = 0;   // D-SACK blocks sent for data below RCV.NXT
+    std::uint64_t TCPDSACKOfoSent = 0;   // D-SACK blocks sent for data already held out of order
+    std::uint64_t TCPSACKDiscard = 0;    // SACK blocks ignored as invalid
+    std::uint64_t TCPSACKReneging = 0;   // the peer discarded data it had SACKed (RFC 2018 section 8)
     std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)

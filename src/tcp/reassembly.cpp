@@ -24,11 +24,17 @@ std::optional<wire::Seq> OutOfOrder::take_from(wire::Seq rcv_nxt) {
     return wire::max(end, rcv_nxt);
 }
 
+bool OutOfOrder::holds(wire::Seq begin, wire::Seq end) const {
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (ranges_[i].begin <= begin && end <= ranges_[i].end) return true;
+    }
+    return false;
+}
+
 void OutOfOrder::sack_blocks(wire::TcpOptions& options, std::size_t most) const {
     std::array<const Range*, max_ranges> order{};
     for (std::size_t i = 0; i < count_; ++i) order[i] = &ranges_[i];
     std::sort(order.begin(), order.begin() + count_, [](const Range* a, const Range* b) { return a->touched > b->touched; });
-    options.sack_block_count = 0;
     for (std::size_t i = 0; i < count_ && i < most; ++i) options.add_sack_block({order[i]->begin, order[i]->end});
 }
 

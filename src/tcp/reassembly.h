@@ -26,9 +26,11 @@ public:
     // Drops every range (the bytes they named are no longer held).
     void clear() { count_ = 0; }
 
+    // Whether [begin, end) is all held already.
+    bool holds(wire::Seq begin, wire::Seq end) const;
     bool empty() const { return count_ == 0; }
     std::size_t size() const { return count_; }
-    // Up to `most` SACK blocks, the most recently changed range first.
+    // Appends up to `most` SACK blocks, the most recently changed range first.
     void sack_blocks(wire::TcpOptions& options, std::size_t most) const;
 
     struct Range {

@@ -103,6 +103,21 @@ bool SackScoreboard::is_sacked(Seq seq) const {
     return false;
 }
 
+const SackScoreboard::Range* SackScoreboard::range_ending_after(Seq seq) const {
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (seq < ranges_[i].end) return &ranges_[i];
+    }
+    return nullptr;
+}
+
+std::uint32_t SackScoreboard::sacked_below(Seq seq) const {
+    std::uint32_t total = 0;
+    for (std::size_t i = 0; i < count_ && ranges_[i].begin < seq; ++i) {
+        total += static_cast<std::uint32_t>(wire::min(ranges_[i].end, seq) - ranges_[i].begin);
+    }
+    return total;
+}
+
 std::optional<Seq> SackScoreboard::highest_sacked_end() const {
     if (count_ == 0) return std::nullopt;
     return ranges_[count_ - 1].end;

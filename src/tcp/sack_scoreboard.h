@@ -92,6 +92,12 @@ public:
     void clear() { count_ = 0; total_ = 0; }
 
     bool is_sacked(wire::Seq seq) const;
+    // The lowest range that ends after seq: the one holding seq, or else the next SACKed one above it.
+    // nullptr when nothing above seq is SACKed. (A sender resending from seq skips the first kind and
+    // stops short of the second.)
+    const Range* range_ending_after(wire::Seq seq) const;
+    // The SACKed octets below seq.
+    std::uint32_t sacked_below(wire::Seq seq) const;
     // RFC 6675 section 4, IsLost(): DupThresh discontiguous SACKed ranges, or more than
     // (DupThresh - 1) * SMSS SACKed octets, lie above seq. The RFC's entry into loss recovery (section 5)
     // is "DupAcks >= DupThresh or is_lost(snd_una, smss)".

@@ -18,6 +18,14 @@ std::uint8_t window_shift_for(std::size_t buffer) {
     return shift;
 }
 
+// The shift we offer: enough for the largest buffer the connection may grow to, but no more than leaves
+// its receive buffer at least 2 units, or a small buffer would round to a zero window for ever.
+std::uint8_t offered_window_shift(std::size_t max_receive_buffer, std::size_t receive_buffer) {
+    std::uint8_t shift = window_shift_for(max_receive_buffer);
+    while (shift > 0 && (receive_buffer >> shift) < 2) --shift;
+    return shift;
+}
+
 }  // namespace
 
 Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options)
@@ -28,6 +36,10 @@ Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options
       receive_buffer_(options.receive_buffer),
       rtt_(host.config().rto),
       congestion_(host.config().congestion, host.config().mss) {}
+
+Tcb::~Tcb() {
+    if (scoreboard_ != nullptr) host_.release_scoreboard(scoreboard_);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // State changes
@@ -53,6 +65,10 @@ void Tcb::enter_closed(std::error_code error) {
     host_.timers().cancel(retransmission_timer_);
     host_.timers().cancel(linger_timer_);
     host_.timers().cancel(delayed_ack_timer_);
+    if (scoreboard_ != nullptr) {
+        host_.release_scoreboard(scoreboard_);
+        scoreboard_ = nullptr;
+    }
     set_state(State::closed);
 }
 
@@ -320,6 +336,13 @@ ConnectionInfo Tcb::info() const {
     info.send_queue = send_buffer_.size();
     info.receive_queue = receive_buffer_.size();
     info.out_of_order_ranges = out_of_order_.size();
+    info.cwnd = congestion_.cwnd();
+    info.ssthresh = congestion_.ssthresh();
+    info.in_recovery = congestion_.in_recovery();
+    info.sack_recovery = sack_recovery();
+    info.sacked = scoreboard_ != nullptr ? scoreboard_->sacked_bytes() : 0;
+    info.sacked_ranges = scoreboard_ != nullptr ? scoreboard_->size() : 0;
+    info.loss_probe_outstanding = probe_outstanding_;
     return info;
 }
 
@@ -331,7 +354,9 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     window_scaling_ = config.window_scaling && options.window_scale.has_value();
     // RFC 7323 2.3: a shift above 14 is taken as 14.
     snd_wscale_ = window_scaling_ ? std::min<std::uint8_t>(*options.window_scale, 14) : 0;
-    rcv_wscale_ = window_scaling_ ? window_shift_for(config.max_receive_buffer) : 0;
+    // A passive open offers its shift in the SYN,ACK that follows; an active one offered it in its SYN.
+    if (passive_) rcv_wscale_ = offered_window_shift(config.max_receive_buffer, options_.receive_buffer);
+    if (!window_scaling_) rcv_wscale_ = 0;
     if (window_scaling_) receive_buffer_.set_capacity(options_.receive_buffer + window_slack());
     timestamps_ = config.timestamps && options.timestamps.has_value();
     if (timestamps_) ts_recent_ = options.timestamps->value;
@@ -497,6 +522,11 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
             if (state_ != State::closed) ack_pending_ = true;
             return;
         }
+        // Data wholly below RCV.NXT: a duplicate, which the ACK reports in a D-SACK block (RFC 2883).
+        if (!segment.payload.empty() && !flags.syn_set() &&
+            segment.seq + static_cast<std::uint32_t>(segment.payload.size()) <= rcv_nxt_) {
+            note_duplicate(segment.seq, segment.seq + static_cast<std::uint32_t>(segment.payload.size()), false);
+        }
         send_out_of_window_ack(segment);
         return;
     }
@@ -583,7 +613,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
     }
     // RFC 9293 3.8.6.1: the connection stays open as long as the peer answers our zero-window probes.
     if (probing_) retries_ = 0;
-    if (ack == snd_una_ && syn_acked_) on_duplicate_ack(segment);
+    const bool advanced = snd_una_ < ack;
+    const SackScoreboard::UpdateResult sack = update_scoreboard(segment);
+    if (ack == snd_una_ && syn_acked_) on_duplicate_ack(segment, sack);
     if (snd_una_ < ack) {
         const std::uint32_t flight_before = flight();
         const bool acks_syn = !syn_acked_;
@@ -611,9 +643,10 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         if (!acks_syn) {
             if (congestion_.in_recovery()) {
                 if (ack >= recover_) {
-                    congestion_.on_exit_recovery(flight());  // RFC 6582 3.2 step 3: a full ACK
-                } else {
+                    exit_recovery();  // RFC 6582 3.2 step 3, RFC 6675 section 5: a full ACK
+                } else if (!sack_recovery_) {
                     // A partial ACK: the next hole was lost too; resend it at once (RFC 6582 3.2 step 3).
+                    // With SACK the scoreboard already says what to resend (RFC 6675).
                     congestion_.on_partial_ack(acked);
                     retransmit_first_unacknowledged();
                 }
@@ -621,6 +654,9 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
                 congestion_.on_ack(acked, flight_before, host_.now_us(), rtt_.srtt_us());
             }
         }
+        // RFC 6582's "recover" trails SND.UNA outside recovery, so that after 2^31 bytes it cannot
+        // appear to lie ahead again.
+        if (!congestion_.in_recovery() && snd_una_ > recover_) recover_ = snd_una_;
         duplicate_acks_ = 0;
         // The backoff stays until a new RTT sample clears it (RFC 6298 5.7's note, and Karn): an ACK of a
         // retransmitted segment measures nothing.
@@ -632,6 +668,13 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             arm_retransmission();
         }
     }
+    // RFC 6675 section 5: the scoreboard may show SND.UNA lost (IsLost) before the third duplicate ACK.
+    if (scoreboard_ != nullptr && sack.sacked_new_data() && !congestion_.in_recovery() && snd_una_ >= recover_ &&
+        snd_una_ != snd_max_ && scoreboard_->is_lost(snd_una_, effective_mss())) {
+        enter_recovery();
+    }
+    if (probe_outstanding_) on_loss_probe_acked(segment, sack, advanced);
+    release_scoreboard_if_empty();
     // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
     if (snd_una_ <= ack && (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack))) {
         snd_wnd_ = window_of(segment);
@@ -662,6 +705,7 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     Seq seq = segment.seq;
     if (seq < rcv_nxt_) {  // the front was received before
         std::size_t seen = static_cast<std::uint32_t>(rcv_nxt_ - seq);
+        note_duplicate(seq, seq + static_cast<std::uint32_t>(std::min(seen, payload.size())), false);
         payload = payload.subspan(std::min(seen, payload.size()));
         seq = rcv_nxt_;
     }
@@ -695,36 +739,195 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
 }
 
 // RFC 5681 3.2: an ACK that acknowledges nothing new, carries no data and no window change, while data is
-// outstanding, is a duplicate ACK; the third starts fast retransmit and recovery, unless it belongs to
-// data sent before the last recovery began (RFC 6582 3.2 step 1, "recover").
-void Tcb::on_duplicate_ack(const wire::TcpSegment& segment) {
-    if (snd_una_ == snd_max_ || !segment.payload.empty() || segment.flags.fin_set() || segment.flags.syn_set() ||
-        window_of(segment) != snd_wnd_) {
-        return;
-    }
+// outstanding, is a duplicate ACK. With SACK (RFC 6675 section 2) it is one that SACKs new data, whatever
+// else it carries. The third starts fast retransmit and recovery, unless it belongs to data sent before
+// the last recovery or timeout began (RFC 6582 3.2 step 1, "recover").
+void Tcb::on_duplicate_ack(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack) {
+    // Answers to zero-window probes repeat SND.UNA too, but say nothing of loss.
+    if (snd_una_ == snd_max_ || snd_wnd_ == 0 || probing_) return;
+    const bool classic = segment.options.sack_block_count == 0 && segment.payload.empty() &&
+                         !segment.flags.fin_set() && !segment.flags.syn_set() && window_of(segment) == snd_wnd_;
+    if (!sack.sacked_new_data() && !classic) return;
     ++duplicate_acks_;
     if (congestion_.in_recovery()) {
-        congestion_.on_duplicate_ack_in_recovery();  // RFC 5681 3.2 step 4: inflate; new data may go
+        if (!sack_recovery_) congestion_.on_duplicate_ack_in_recovery();  // RFC 5681 3.2 step 4: inflate
         return;
     }
-    if (duplicate_acks_ != 3 || !(snd_una_ > recover_)) return;
+    if (duplicate_acks_ >= SackScoreboard::dup_thresh && snd_una_ >= recover_) enter_recovery();
+}
+
+void Tcb::enter_recovery() {
     recover_ = snd_max_;
-    congestion_.on_enter_recovery(LossRecovery::duplicate_acks, flight());
-    ++host_.counters().TCPRenoRecovery;
-    retransmit_first_unacknowledged();
+    sack_recovery_ = scoreboard_ != nullptr;
+    rxt_end_ = snd_una_;
+    rescue_sent_ = false;
+    congestion_.on_enter_recovery(sack_recovery_ ? LossRecovery::sack : LossRecovery::duplicate_acks, flight());
+    ++(sack_recovery_ ? host_.counters().TCPSackRecovery : host_.counters().TCPRenoRecovery);
+    // RFC 5681 3.2 step 2, RFC 6675 section 5 step 4.3: the segment at SND.UNA goes at once.
+    const Seq end = retransmit(snd_una_, snd_max_);
+    if (end != snd_una_) {
+        ++host_.counters().TCPFastRetrans;
+        rxt_end_ = end;
+        arm_retransmission();
+    }
+}
+
+void Tcb::exit_recovery() {
+    congestion_.on_exit_recovery(flight());
+    sack_recovery_ = false;
+}
+
+SackScoreboard::UpdateResult Tcb::update_scoreboard(const wire::TcpSegment& segment) {
+    const wire::TcpOptions& options = segment.options;
+    if (!sack_permitted_ || !syn_acked_ || (options.sack_block_count == 0 && scoreboard_ == nullptr)) return {};
+    if (scoreboard_ == nullptr) scoreboard_ = host_.acquire_scoreboard();
+    const Seq una = segment.ack > snd_una_ ? segment.ack : snd_una_;
+    const auto result = scoreboard_->update(una, snd_max_, {options.sack_blocks.data(), options.sack_block_count});
+    Counters& counters = host_.counters();
+    if (result.dsack) ++counters.TCPDSACKRecv;
+    counters.TCPSACKDiscard += result.invalid_blocks;
+    if (result.reneged) {
+        ++counters.TCPSACKReneging;
+        scoreboard_suspect_ = true;
+    }
+    return result;
+}
+
+void Tcb::release_scoreboard_if_empty() {
+    if (scoreboard_ == nullptr || !scoreboard_->empty() || congestion_.in_recovery()) return;
+    host_.release_scoreboard(scoreboard_);
+    scoreboard_ = nullptr;
+    scoreboard_suspect_ = false;
+}
+
+// RFC 6675 section 5 step (C): while cwnd - pipe >= 1 SMSS, send what NextSeg() picks: lost data first,
+// then new data, then data not SACKed, then once the rescue segment.
+void Tcb::sack_recovery_output() {
+    const std::uint32_t mss = effective_mss();
+    bool restart_timer = false;
+    // Every pass sends a segment, and each raises the pipe, so cwnd ends the loop; the count is a backstop.
+    for (std::uint32_t pass = 0; pass <= congestion_.cwnd() / mss + 1; ++pass) {
+        SackScoreboard::Flight flight{snd_una_, snd_max_, rxt_end_, std::nullopt, mss};
+        if (rescue_sent_) flight.rescue_end = rescue_end_;
+        if (scoreboard_->pipe(flight) + std::uint64_t{mss} > congestion_.cwnd()) break;
+        const auto next = scoreboard_->next_segment(flight, new_data_sendable());
+        if (!next) break;
+        if (next->rule == SackScoreboard::SendRange::Rule::new_data) {
+            const std::int64_t room = std::int64_t{snd_wnd_} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+            if (!send_next_segment(room, restart_timer)) break;
+            continue;
+        }
+        const Seq end = retransmit(next->begin, next->end);
+        if (end == next->begin) break;
+        if (next->rule == SackScoreboard::SendRange::Rule::rescue) {
+            rescue_sent_ = true;
+            rescue_end_ = end;
+        } else if (rxt_end_ < end) {
+            rxt_end_ = end;
+        }
+        if (!retransmission_timer_.armed()) arm_retransmission();
+    }
+}
+
+Seq Tcb::retransmit(Seq begin, Seq end, std::size_t most, bool push) {
+    // Never what the peer has SACKed: stop short of the next SACKed range.
+    if (scoreboard_ != nullptr) {
+        if (const auto* range = scoreboard_->range_ending_after(begin)) {
+            if (range->begin <= begin) return begin;
+            if (range->begin < end) end = range->begin;
+        }
+    }
+    const std::size_t offset = static_cast<std::uint32_t>(begin - send_buffer_seq());
+    std::size_t length = 0;
+    if (offset < send_buffer_.size()) {
+        length = std::min<std::size_t>({send_buffer_.size() - offset, static_cast<std::uint32_t>(end - begin),
+                                        std::min<std::size_t>(most, effective_mss())});
+    }
+    const bool fin = fin_queued_ && fin_seq_ < snd_max_ && begin + static_cast<std::uint32_t>(length) == fin_seq_ &&
+                     fin_seq_ < end;
+    if (length == 0 && !fin) return begin;
+    std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
+    if (length > 0 && (push || offset + length == send_buffer_.size())) flags |= TcpFlags::psh;
+    transmit(begin, flags, offset, length);
+    ++host_.counters().RetransSegs;
+    ++total_retransmits_;
+    rtt_timing_ = false;  // Karn
+    return begin + static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
 }
 
 // Fast retransmit: the segment at SND.UNA again, at once, without touching SND.NXT.
 void Tcb::retransmit_first_unacknowledged() {
-    const std::size_t offset = static_cast<std::uint32_t>(snd_una_ - send_buffer_seq());
-    if (offset >= send_buffer_.size()) return;
-    const std::size_t length = std::min<std::size_t>(send_buffer_.size() - offset, effective_mss());
-    std::uint8_t flags = TcpFlags::ack | (offset + length == send_buffer_.size() ? TcpFlags::psh : 0);
-    transmit(snd_una_, flags, offset, length);
-    ++host_.counters().RetransSegs;
-    ++total_retransmits_;
-    rtt_timing_ = false;  // Karn
-    arm_retransmission();
+    if (retransmit(snd_una_, snd_max_) != snd_una_) arm_retransmission();
+}
+
+bool Tcb::new_data_sendable() const {
+    if (snd_nxt_ != snd_max_ || fin_sent()) return false;
+    const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
+    if (offset >= send_buffer_.size()) return fin_queued_;
+    return snd_wnd_ > static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+}
+
+// RFC 8985 7.2: a probe may be scheduled with SACK in use, data outstanding, no loss being recovered, no
+// probe unresolved and no backoff under way.
+bool Tcb::loss_probe_allowed() const {
+    switch (state_) {
+    case State::established:
+    case State::close_wait:
+    case State::fin_wait_1:
+    case State::closing:
+    case State::last_ack: break;
+    default: return false;
+    }
+    return sack_permitted_ && syn_acked_ && snd_una_ != snd_max_ && snd_nxt_ == snd_max_ && !probing_ &&
+           !probe_outstanding_ && !congestion_.in_recovery() && retries_ == 0;
+}
+
+// RFC 8985 7.3: the probe is new data if the windows let some go, else the last segment sent.
+void Tcb::send_loss_probe() {
+    const std::uint32_t mss = effective_mss();
+    bool sent = false;
+    if (new_data_sendable()) {
+        bool restart_timer = false;
+        send_small_ = true;  // the probe goes whatever its size
+        const std::int64_t room = std::int64_t{snd_wnd_} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+        sent = send_next_segment(std::min<std::int64_t>(room, mss), restart_timer);
+        send_small_ = false;
+        probe_was_retransmission_ = false;
+    }
+    if (!sent) {
+        const Seq data_end = fin_sent() ? fin_seq_ : snd_max_;
+        const std::uint32_t before = std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(data_end - snd_una_));
+        Seq begin = data_end - before;
+        if (retransmit(begin, snd_max_) == begin) retransmit(snd_una_, snd_max_);
+        probe_was_retransmission_ = true;
+    }
+    ++host_.counters().TCPLossProbes;
+    probe_outstanding_ = true;
+    probe_end_ = snd_max_;
+    arm_retransmission();  // as the RTO now
+}
+
+// RFC 8985 7.4: did the probe repair a loss? A D-SACK for it, or a duplicate ACK at its end, says the
+// original arrived too: no loss. An ACK beyond it without either says the probe filled the hole: the
+// congestion window is reduced as for a loss.
+void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack,
+                              bool advanced) {
+    const Seq ack = segment.ack;
+    if (ack < probe_end_) return;
+    if (!probe_was_retransmission_) {
+        probe_outstanding_ = false;
+    } else if (sack.dsack && probe_end_ - effective_mss() - 1 <= sack.dsack->left && sack.dsack->right <= probe_end_) {
+        probe_outstanding_ = false;
+    } else if (ack > probe_end_) {
+        probe_outstanding_ = false;
+        ++host_.counters().TCPLossProbeRecovery;
+        if (!congestion_.in_recovery()) {
+            congestion_.on_enter_recovery(LossRecovery::sack, flight());
+            congestion_.on_exit_recovery(flight());
+        }
+    } else if (ack == snd_una_ && segment.payload.empty() && !sack.sacked_new_data() && !advanced) {
+        probe_outstanding_ = false;  // a pure duplicate ACK: the original and the probe both arrived
+    }
 }
 
 // RFC 1122 4.2.3.2 and RFC 5681 4.2: an ACK for at least every second full-sized segment, and none later
@@ -749,6 +952,10 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
         return;
     }
     const std::size_t length = std::min(payload.size(), room - gap);
+    if (out_of_order_.holds(seq, seq + static_cast<std::uint32_t>(length))) {
+        note_duplicate(seq, seq + static_cast<std::uint32_t>(length), true);
+        return;
+    }
     if (!out_of_order_.add(seq, seq + static_cast<std::uint32_t>(length))) {
         ++host_.counters().TCPOFODrop;
         return;
@@ -759,6 +966,14 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
         fin_ahead_ = true;
         fin_ahead_seq_ = seq + static_cast<std::uint32_t>(length);
     }
+}
+
+// RFC 2883 section 4: the next ACK reports the duplicate in a first, D-SACK, block.
+void Tcb::note_duplicate(Seq begin, Seq end, bool out_of_order) {
+    if (!sack_permitted_ || begin == end) return;
+    dsack_pending_ = true;
+    dsack_ = {begin, end};
+    ++(out_of_order ? host_.counters().TCPDSACKOfoSent : host_.counters().TCPDSACKOldSent);
 }
 
 void Tcb::process_fin(const wire::TcpSegment&) {
@@ -809,53 +1024,80 @@ void Tcb::output() {
     case State::last_ack: break;
     default: return;
     }
-    const std::uint16_t mss = effective_mss();
-    // With nothing in flight, an armed timer is the persist timer: the first segment sent restarts it as
-    // the retransmission timer (RFC 6298 5.1), lest it fire early.
-    bool restart_timer = snd_una_ == snd_max_;
-    while (!(fin_queued_ && snd_nxt_ == fin_seq_ + 1)) {
-        std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
-        std::size_t available = send_buffer_.size() - offset;
-        // RFC 5681: what may be in flight is the lesser of the peer's window and the congestion window.
-        const std::uint32_t allowed = std::min(snd_wnd_, congestion_.cwnd());
-        std::int64_t usable = std::int64_t{allowed} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
-        std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(usable, 0)),
-                                                    mss});
-        bool fin = fin_queued_ && offset + length == send_buffer_.size();
-        if (length == 0 && !fin) break;
-        // RFC 9293 3.8.6.2.1, sender-side SWS avoidance: send a full segment, or all the data there is, or
-        // at least half the largest window the peer has offered; else wait for the window to open (the
-        // override timeout sends the small segment if it does not).
-        bool retransmission = snd_nxt_ < snd_max_;
-        if (!retransmission && length < mss && length < available && length < max_snd_wnd_ / 2 && !send_small_) {
-            if (snd_una_ == snd_max_ && !retransmission_timer_.armed()) arm_retransmission();
-            break;
+    if (sack_recovery()) {
+        sack_recovery_output();
+    } else {
+        // With nothing in flight, an armed timer is the persist timer: the first segment sent restarts it
+        // as the retransmission timer (RFC 6298 5.1), lest it fire early.
+        bool restart_timer = snd_una_ == snd_max_;
+        for (;;) {
+            // RFC 5681: what may be in flight is the lesser of the peer's window and the congestion window.
+            // Resending after a timeout, what the peer has SACKed is not in flight.
+            const auto outstanding = static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+            const std::uint32_t sacked = scoreboard_ != nullptr && snd_nxt_ < snd_max_ ? scoreboard_->sacked_below(snd_nxt_) : 0;
+            const std::int64_t room = std::min(std::int64_t{snd_wnd_} - outstanding,
+                                               std::int64_t{congestion_.cwnd()} - (outstanding - sacked));
+            if (!send_next_segment(room, restart_timer)) break;
         }
-        // Nagle (RFC 896, RFC 9293 3.7.4): with data in flight, a segment short of a full one waits until
-        // the outstanding data is acknowledged (TCP_NODELAY turns this off).
-        if (!retransmission && !options_.nodelay && length > 0 && length < mss && snd_una_ != snd_max_ &&
-            !send_small_) {
-            break;
-        }
-        send_small_ = false;
-        std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
-        if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
-        transmit(snd_nxt_, flags, offset, length);
-        if (retransmission) {
-            ++host_.counters().RetransSegs;
-        ++total_retransmits_;
-        } else if (!rtt_timing_) {
-            rtt_timing_ = true;
-            rtt_seq_ = snd_nxt_;
-            rtt_sent_us_ = host_.now_us();
-        }
-        snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
-        if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
-        if (restart_timer || !retransmission_timer_.armed()) arm_retransmission();
-        restart_timer = false;
     }
     // Data waits behind a zero window: the retransmission timer doubles as the persist timer.
     if (!retransmission_timer_.armed() && snd_wnd_ == 0 && !send_buffer_.empty()) arm_retransmission();
+}
+
+bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
+    // Resending after a timeout: skip what the peer has SACKed.
+    while (scoreboard_ != nullptr && snd_nxt_ < snd_max_) {
+        const auto* range = scoreboard_->range_ending_after(snd_nxt_);
+        if (range == nullptr || snd_nxt_ < range->begin) break;
+        snd_nxt_ = range->end;
+    }
+    if (fin_queued_ && snd_nxt_ == fin_seq_ + 1) return false;
+    const std::uint16_t mss = effective_mss();
+    const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
+    const std::size_t available = send_buffer_.size() - std::min(offset, send_buffer_.size());
+    std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)), mss});
+    const bool retransmission = snd_nxt_ < snd_max_;
+    if (retransmission && scoreboard_ != nullptr) {
+        // ... and stop short of the next SACKed range.
+        if (const auto* range = scoreboard_->range_ending_after(snd_nxt_)) {
+            length = std::min<std::size_t>(length, static_cast<std::uint32_t>(range->begin - snd_nxt_));
+        }
+    }
+    const bool fin = fin_queued_ && offset + length == send_buffer_.size();
+    if (length == 0 && !fin) return false;
+    // RFC 9293 3.8.6.2.1, sender-side SWS avoidance: send a full segment, or all the data there is, or at
+    // least half the largest window the peer has offered; else wait for the window to open (the override
+    // timeout sends the small segment if it does not).
+    if (!retransmission && length < mss && length < available && length < max_snd_wnd_ / 2 && !send_small_) {
+        if (snd_una_ == snd_max_ && !retransmission_timer_.armed()) arm_retransmission();
+        return false;
+    }
+    // Nagle (RFC 896, RFC 9293 3.7.4): with data in flight, a segment short of a full one waits until the
+    // outstanding data is acknowledged (TCP_NODELAY turns this off).
+    if (!retransmission && !options_.nodelay && length > 0 && length < mss && snd_una_ != snd_max_ && !send_small_) {
+        return false;
+    }
+    send_small_ = false;
+    std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
+    if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
+    transmit(snd_nxt_, flags, offset, length);
+    if (retransmission) {
+        ++host_.counters().RetransSegs;
+        ++total_retransmits_;
+    } else if (!rtt_timing_) {
+        rtt_timing_ = true;
+        rtt_seq_ = snd_nxt_;
+        rtt_sent_us_ = host_.now_us();
+    }
+    snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+    if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
+    if (restart_timer || !retransmission_timer_.armed()) {
+        arm_retransmission();
+    } else if (!retransmission) {
+        schedule_retransmission_timer();  // RFC 8985 7.2: new data restarts the probe timeout (not the RTO)
+    }
+    restart_timer = false;
+    return true;
 }
 
 // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is the highest sent: after a timeout sets snd_nxt back
@@ -907,7 +1149,8 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         const bool answering = (flags & TcpFlags::ack) != 0;
         segment.options.mss = config.mss;
         if (answering ? window_scaling_ : config.window_scaling) {
-            segment.options.window_scale = window_shift_for(config.max_receive_buffer);
+            if (!answering) rcv_wscale_ = offered_window_shift(config.max_receive_buffer, options_.receive_buffer);
+            segment.options.window_scale = rcv_wscale_;
         }
         if (answering ? timestamps_ : config.timestamps) {
             segment.options.timestamps = wire::TcpTimestamps{ts_now(), answering ? ts_recent_ : 0};
@@ -916,9 +1159,15 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     } else {
         // RFC 7323 3.2: timestamps on every segment once in use (Linux puts them on its RSTs too).
         if (timestamps_) segment.options.timestamps = wire::TcpTimestamps{ts_now(), ts_recent_};
-        // RFC 2018 4: an ACK while data is held out of order carries SACK blocks, newest first.
-        if (sack_permitted_ && (flags & TcpFlags::ack) && !(flags & TcpFlags::rst) && !out_of_order_.empty()) {
-            out_of_order_.sack_blocks(segment.options, timestamps_ ? 3 : 4);
+        // RFC 2018 4: an ACK while data is held out of order carries SACK blocks, newest first; RFC 2883:
+        // after a duplicate, a D-SACK block naming it comes first.
+        if (sack_permitted_ && (flags & TcpFlags::ack) && !(flags & TcpFlags::rst)) {
+            const std::size_t most = timestamps_ ? 3 : 4;
+            if (dsack_pending_) {
+                segment.options.add_sack_block(dsack_);
+                dsack_pending_ = false;
+            }
+            if (!out_of_order_.empty()) out_of_order_.sack_blocks(segment.options, most - segment.options.sack_block_count);
         }
     }
     if (flags & TcpFlags::ack) {
@@ -944,7 +1193,27 @@ void Tcb::fall_back_rto() {
     rtt_ = RttEstimator{limits};
 }
 
-void Tcb::arm_retransmission() { host_.timers().arm(retransmission_timer_, host_.now_us() + rtt_.rto_us()); }
+// The retransmission timer (RFC 6298), or first the tail loss probe's timeout when that comes sooner
+// (RFC 8985 7.2): PTO = 2*SRTT, plus the worst-case delayed ACK when a single segment is out (else 2 ms),
+// or 1 s without an RTT sample.
+void Tcb::arm_retransmission() {
+    rto_deadline_us_ = host_.now_us() + rtt_.rto_us();
+    schedule_retransmission_timer();
+}
+
+void Tcb::schedule_retransmission_timer() {
+    std::uint64_t deadline = rto_deadline_us_;
+    probe_timer_ = false;
+    if (loss_probe_allowed()) {
+        std::uint64_t pto = 1'000'000;
+        if (rtt_.has_sample()) pto = 2 * rtt_.srtt_us() + (flight() <= effective_mss() ? 200'000 : 2'000);
+        if (host_.now_us() + pto < deadline) {
+            deadline = host_.now_us() + pto;
+            probe_timer_ = true;
+        }
+    }
+    host_.timers().arm(retransmission_timer_, deadline);
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Timeouts
@@ -968,6 +1237,11 @@ void Tcb::on_timer(TimerKind kind) {
 }
 
 void Tcb::on_retransmission_timeout() {
+    if (probe_timer_) {
+        probe_timer_ = false;
+        send_loss_probe();
+        return;
+    }
     const TcpConfig& config = host_.config();
     unsigned limit = state_ == State::syn_sent       ? config.syn_retries
                      : state_ == State::syn_received ? config.synack_retries
@@ -984,6 +1258,14 @@ void Tcb::on_retransmission_timeout() {
         congestion_.on_timeout(flight());  // RFC 5681 eq. 4: ssthresh halved, cwnd one segment
         duplicate_acks_ = 0;
         recover_ = snd_max_;               // RFC 6582 4.1: no fast retransmit for what was sent before
+        sack_recovery_ = false;
+        probe_outstanding_ = false;
+        // RFC 2018 section 8: the receiver may have reneged. Its SACKs are believed through one timeout
+        // (the resend skips what they cover) but not through a second, or after it was seen to renege.
+        if (scoreboard_ != nullptr && (scoreboard_suspect_ || retries_ > 0)) {
+            scoreboard_->clear();
+            scoreboard_suspect_ = false;
+        }
     }
     ++(probing_ ? host_.counters().TCPWinProbe : host_.counters().TCPTimeouts);
     rtt_.back_off();
@@ -1010,16 +1292,7 @@ void Tcb::on_retransmission_timeout() {
         return;
     }
     // Go back: resend the first outstanding segment alone; ACKs clock out the rest (snd_nxt < snd_max).
-    snd_nxt_ = snd_una_;
-    std::size_t offset = static_cast<std::uint32_t>(snd_una_ - send_buffer_seq());
-    std::size_t length = std::min<std::size_t>({send_buffer_.size() - std::min(offset, send_buffer_.size()),
-                                                effective_mss(), std::max<std::size_t>(snd_wnd_, 1)});
-    bool fin = fin_queued_ && offset + length == send_buffer_.size();
-    std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0) | (length > 0 ? TcpFlags::psh : 0);
-    transmit(snd_nxt_, flags, offset, length);
-    ++host_.counters().RetransSegs;
-        ++total_retransmits_;
-    snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+    snd_nxt_ = retransmit(snd_una_, snd_max_, std::max<std::size_t>(snd_wnd_, 1), true);
     arm_retransmission();
 }
 

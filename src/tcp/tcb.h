@@ -13,6 +13,7 @@
 #include "tcp/four_tuple.h"
 #include "tcp/reassembly.h"
 #include "tcp/rtt.h"
+#include "tcp/sack_scoreboard.h"
 #include "tcp/state.h"
 #include "tcp/time_wait.h"
 #include "timer/timing_wheel.h"
@@ -50,6 +51,10 @@ public:
     virtual const TcpConfig& config() const = 0;
     // RFC 5961 section 7: may a challenge ACK be sent now? Counts it if so.
     virtual bool allow_challenge_ack() = 0;
+    // A SACK scoreboard for a connection whose peer has begun to SACK, from a pool so that the packet path
+    // does not allocate; given back once it is empty. Never null.
+    virtual SackScoreboard* acquire_scoreboard() = 0;
+    virtual void release_scoreboard(SackScoreboard* scoreboard) = 0;
 
 protected:
     ~TcbHost() = default;
@@ -60,6 +65,7 @@ public:
     Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options);
     Tcb(const Tcb&) = delete;
     Tcb& operator=(const Tcb&) = delete;
+    ~Tcb();
 
     // --- Opening (RFC 9293 3.10.1) ---
     // Active OPEN: send SYN, enter SYN_SENT.
@@ -107,6 +113,10 @@ public:
     const ByteRing& receive_buffer() const { return receive_buffer_; }
     const RttEstimator& rtt() const { return rtt_; }
     const CongestionControl& congestion() const { return congestion_; }
+    // The sender's SACK scoreboard while the peer SACKs data above SND.UNA; nullptr otherwise.
+    const SackScoreboard* scoreboard() const { return scoreboard_; }
+    // In fast recovery driven by the scoreboard (RFC 6675) rather than by duplicate ACKs (RFC 6582).
+    bool sack_recovery() const { return sack_recovery_ && congestion_.in_recovery(); }
     unsigned retransmissions() const { return retries_; }
     ConnectionInfo info() const;
 
@@ -150,9 +160,34 @@ private:
     // Step five of 3.10.7.4; false when the segment is to be dropped.
     bool process_ack(const wire::TcpSegment& segment);
     void process_text(const wire::TcpSegment& segment);
-    // RFC 5681 3.2 and RFC 6582: duplicate ACKs, fast retransmit, NewReno recovery.
-    void on_duplicate_ack(const wire::TcpSegment& segment);
+    // RFC 5681 3.2 and RFC 6582: duplicate ACKs, fast retransmit, NewReno recovery; with SACK, RFC 6675.
+    void on_duplicate_ack(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack);
+    // RFC 6675 section 5 (and RFC 5681 3.2 step 2): loss found; reduce the window and resend SND.UNA.
+    void enter_recovery();
+    void exit_recovery();
+    // Takes the SACK blocks of an acceptable ACK into the scoreboard (RFC 6675 Update()).
+    SackScoreboard::UpdateResult update_scoreboard(const wire::TcpSegment& segment);
+    void release_scoreboard_if_empty();
+    // RFC 6675 section 5 step (C): while the window allows, send what NextSeg() picks.
+    void sack_recovery_output();
+    // Resends from `begin` (at least SND.UNA) at most one segment, not past `end`, with the FIN if the
+    // range reaches it. PSH when it ends the buffered data, or when `push`. Returns the end of what went
+    // (begin when nothing did).
+    wire::Seq retransmit(wire::Seq begin, wire::Seq end, std::size_t most = SIZE_MAX, bool push = false);
     void retransmit_first_unacknowledged();
+    // Sends the next segment at SND.NXT: at most `room` bytes of data, and the FIN once all data is in.
+    // Applies SWS avoidance and Nagle; skips what the peer has SACKed when resending after a timeout.
+    // False when nothing was sent.
+    bool send_next_segment(std::int64_t room, bool& restart_timer);
+    // Data not yet sent, or our FIN, waits and the peer's window lets at least some of it go.
+    bool new_data_sendable() const;
+    // RFC 8985 section 7: the tail loss probe.
+    bool loss_probe_allowed() const;
+    void send_loss_probe();
+    void on_loss_probe_acked(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack,
+                             bool advanced);
+    // RFC 2883: remember [begin, end) as a duplicate, for the next ACK's D-SACK block.
+    void note_duplicate(wire::Seq begin, wire::Seq end, bool out_of_order);
     std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
     void hold_out_of_order(const wire::TcpSegment& segment, wire::Seq seq, wire::Bytes payload);
     void acknowledge_in_order(std::uint32_t bytes, bool at_once);
@@ -178,7 +213,10 @@ private:
     bool paws_ok(const wire::TcpSegment& segment) const;
     void update_ts_recent(const wire::TcpSegment& segment);
     std::uint32_t window_of(const wire::TcpSegment& segment) const;
+    // Restarts the RTO (RFC 6298 5.1, 5.3), then schedules the timer.
     void arm_retransmission();
+    // Arms the timer for the RTO deadline, or for the tail loss probe if that comes first.
+    void schedule_retransmission_timer();
     void fall_back_rto();
     void on_retransmission_timeout();
 
@@ -248,6 +286,22 @@ private:
     CongestionControl congestion_;
     unsigned duplicate_acks_ = 0;
     wire::Seq recover_;           // RFC 6582: the highest sequence sent when recovery began
+    SackScoreboard* scoreboard_ = nullptr;
+    bool sack_recovery_ = false;  // the current recovery follows RFC 6675
+    bool rescue_sent_ = false;    // RFC 6675 NextSeg rule 4 used in this recovery (RescueRxt defined)
+    bool scoreboard_suspect_ = false;  // the peer reneged: the next timeout forgets its SACKs
+    wire::Seq rxt_end_;           // RFC 6675 HighRxt + 1
+    wire::Seq rescue_end_;        // RFC 6675 RescueRxt + 1
+    // RFC 8985 section 7: a tail loss probe. The retransmission timer runs as the probe timeout (PTO)
+    // while probe_timer_ is set; after a probe it runs as the RTO again until the probe is resolved.
+    bool probe_timer_ = false;
+    std::uint64_t rto_deadline_us_ = 0;
+    bool probe_outstanding_ = false;
+    bool probe_was_retransmission_ = false;
+    wire::Seq probe_end_;         // TLP.end_seq: SND.MAX when the probe went
+    // RFC 2883: a duplicate segment arrived; the next ACK reports it first in a D-SACK block.
+    bool dsack_pending_ = false;
+    wire::SackBlock dsack_{};
     bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;

@@ -57,8 +57,10 @@ Opened SegmentScript::open_server(const OpenOptions& options) {
     opened.peer_iss = options.peer_iss;
     Seg syn = Seg{}.syn().seq(options.peer_iss).window(options.peer_window);
     if (options.peer_mss) syn.mss(*options.peer_mss);
+    if (options.peer_sack_permitted) syn.sack_ok();
     inject(syn);
     wire::TcpSegment synack = expect(Seg{}.syn().ack(options.peer_iss + 1).mss(1460));
+    EXPECT_EQ(synack.options.sack_permitted, options.peer_sack_permitted);
     opened.iss = synack.seq.raw();
     opened.snd_nxt = opened.iss + 1;
     opened.rcv_nxt = options.peer_iss + 1;

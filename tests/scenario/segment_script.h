@@ -95,6 +95,7 @@ struct OpenOptions {
     std::uint16_t peer_window = 65535;
     std::optional<std::uint16_t> peer_mss = 1460;  // nothing: the peer's SYN carries no MSS option
     std::uint64_t rtt_us = 0;  // between the stack's SYN (or SYN,ACK) and the peer's answer: the RTT sample
+    bool peer_sack_permitted = false;  // the peer's SYN offers SACK (RFC 2018)
     tcp::ConnectionOptions connection = script_connection_options();  // the stack's side (and a listener's children)
     int backlog = 8;
 };

@@ -1,0 +1,270 @@
+// Loss recovery with SACK: the RFC 6675 scoreboard driving fast recovery, the tail loss probe of RFC 8985,
+// the resend after a timeout skipping what was SACKed, and D-SACK (RFC 2883) from the receiver.
+//
+// The stack is the server, its peer's MSS 1000, SACK permitted, no timestamps (so four SACK blocks fit),
+// and an RTT sample of 100 ms from the handshake: SRTT 100 ms, RTTVAR 50 ms, RTO 300 ms, and the tail loss
+// probe's timeout 2*SRTT + 2 ms = 202 ms while more than one segment is out. CUBIC reduces a window to
+// 0.7 of the flight.
+
+#include <gtest/gtest.h>
+
+#include "segment_script.h"
+
+namespace tcpp {
+namespace {
+
+using testing::Opened;
+using testing::OpenOptions;
+using testing::Seg;
+using testing::SegmentScript;
+
+constexpr std::uint32_t mss = 1000;
+
+Opened open_with_sack(SegmentScript& t) {
+    OpenOptions options;
+    options.peer_mss = mss;
+    options.rtt_us = 100'000;
+    options.peer_sack_permitted = true;
+    options.connection.send_buffer = 256 * 1024;
+    return t.open_server(options);
+}
+
+std::string segment_of(std::uint32_t index) { return std::string(mss, static_cast<char>('a' + index % 26)); }
+
+void queue_segments(Opened& o, std::uint32_t count) {
+    std::string data;
+    for (std::uint32_t i = 0; i < count; ++i) data += segment_of(i);
+    ASSERT_EQ(o.connection.send(wire::as_bytes(data.data(), data.size())).value_or(0), data.size());
+}
+
+// Segment i of the stream, as the stack sends it.
+Seg data(const Opened& o, std::uint32_t i) { return Seg{}.seq(o.snd_nxt + i * mss).ack(o.rcv_nxt).payload(segment_of(i)); }
+
+// The peer's ACK of everything below segment `cumulative`, SACKing segments [first, last) of each pair.
+Seg sack_ack(const Opened& o, std::uint32_t cumulative, std::initializer_list<std::pair<std::uint32_t, std::uint32_t>> blocks) {
+    Seg seg = Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + cumulative * mss);
+    for (auto [first, last] : blocks) seg.sack(o.snd_nxt + first * mss, o.snd_nxt + last * mss);
+    return seg;
+}
+
+// Sends the initial window of ten segments (of `queued`).
+void send_initial_window(SegmentScript& t, Opened& o, std::uint32_t queued) {
+    queue_segments(o, queued);
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(data(o, i).psh_if(i + 1 == queued));
+    t.expect_nothing();
+}
+
+TEST(SackRecovery, Rfc6675_5_ThirdSackingAckStartsRecovery_ResendsTheHoleAndNothingSacked) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 30);
+    // Segment 0 arrives and is ACKed: slow start lets two more go (cwnd 11 segments).
+    t.inject(sack_ack(o, 1, {}));
+    t.expect(data(o, 10));
+    t.expect(data(o, 11));
+    // Segment 1 was lost; 2, 3 and 4 arrive and are SACKed.
+    t.inject(sack_ack(o, 1, {{2, 3}}));
+    t.inject(sack_ack(o, 1, {{2, 4}}));
+    t.expect_nothing();  // two SACKed segments above the hole are not yet a loss (IsLost needs > 2 SMSS)
+    EXPECT_FALSE(o.connection.info()->in_recovery);
+    t.inject(sack_ack(o, 1, {{2, 5}}));
+    // Recovery: ssthresh = cwnd = 0.7 * 11000 = 7700. The hole goes at once; the pipe, 1000 (the resent
+    // hole) + 7000 (segments 5 to 11), leaves no room for more.
+    t.expect(data(o, 1));
+    t.expect_nothing();
+    auto info = *o.connection.info();
+    EXPECT_TRUE(info.in_recovery);
+    EXPECT_TRUE(info.sack_recovery);
+    EXPECT_EQ(info.cwnd, 7700u);
+    EXPECT_EQ(info.sacked, 3 * mss);
+    // Each further SACK lowers the pipe by a segment; at 6000 there is room for new data (NextSeg rule 2).
+    t.inject(sack_ack(o, 1, {{2, 6}}));
+    t.expect_nothing();  // pipe 7000: 700 bytes of room, less than a segment
+    t.inject(sack_ack(o, 1, {{2, 7}}));
+    t.expect(data(o, 12));
+    t.expect_nothing();
+    // The resent hole arrives: a partial ACK (below the recovery point, 12). With SACK it resends nothing
+    // by itself; the pipe (segments 7 to 12) leaves room for one new segment.
+    t.inject(sack_ack(o, 7, {}));
+    t.expect(data(o, 13));
+    t.expect_nothing();
+    // A full ACK ends recovery: cwnd = min(ssthresh, flight + SMSS) (RFC 6582 3.2 step 3, option 1).
+    t.inject(sack_ack(o, 13, {}));
+    info = *o.connection.info();
+    EXPECT_FALSE(info.in_recovery);
+    EXPECT_EQ(info.cwnd, 2 * mss);
+    EXPECT_EQ(info.sacked, 0u);
+    t.expect(data(o, 14));
+    EXPECT_EQ(t.stack.counters().TCPSackRecovery, 1u);
+    EXPECT_EQ(t.stack.counters().TCPRenoRecovery, 0u);
+    EXPECT_EQ(t.stack.counters().TCPFastRetrans, 1u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+    EXPECT_EQ(t.stack.counters().RetransSegs, 1u) << "only the hole was sent twice";
+}
+
+TEST(SackRecovery, Rfc6675_TwoHolesAreBothResentWithinOneRoundTrip) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 20);
+    // Segments 0 and 2 are lost.
+    t.inject(sack_ack(o, 0, {{1, 2}}));
+    t.inject(sack_ack(o, 0, {{1, 2}, {3, 4}}));
+    t.expect_nothing();
+    t.inject(sack_ack(o, 0, {{3, 5}, {1, 2}}));
+    // Third duplicate: recovery, cwnd 7000. Segment 0 goes; segment 2 is not yet lost (only 2000 bytes
+    // SACKed above it), so it still counts in the pipe: 1000 + 1000 + 5000 (5 to 9) = 7000, no room.
+    t.expect(data(o, 0));
+    t.expect_nothing();
+    // Another SACK: now 3000 bytes lie SACKed above segment 2, so it is lost (NextSeg rule 1) and goes
+    // without waiting for a partial ACK, as NewReno would have to; then new data (rule 2) fills the pipe.
+    t.inject(sack_ack(o, 0, {{3, 6}, {1, 2}}));
+    t.expect(data(o, 2));
+    t.expect(data(o, 10));
+    t.expect_nothing();
+    // Both holes arrive; the ACKs complete the recovery.
+    t.inject(sack_ack(o, 6, {}));
+    t.inject(sack_ack(o, 11, {}));
+    EXPECT_FALSE(o.connection.info()->in_recovery);
+    EXPECT_EQ(t.stack.counters().TCPSackRecovery, 1u);
+    EXPECT_EQ(t.stack.counters().RetransSegs, 2u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+}
+
+TEST(SackRecovery, Rfc6675_IsLost_StartsRecoveryBeforeThreeDuplicates) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 10);
+    // One ACK SACKs three segments above the hole at once: 3000 bytes > (DupThresh - 1) * SMSS.
+    t.inject(sack_ack(o, 0, {{1, 4}}));
+    t.expect(data(o, 0));
+    EXPECT_TRUE(o.connection.info()->sack_recovery);
+    EXPECT_EQ(t.stack.counters().TCPSackRecovery, 1u);
+}
+
+TEST(SackRecovery, Rfc6675_RescueRetransmission_WhenNothingElseMayGo) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 10);  // nothing more to send
+    // Segment 0 lost, 1 to 3 SACKed: recovery, cwnd 7000, pipe 1000 + 6000 (4 to 9).
+    t.inject(sack_ack(o, 0, {{1, 4}}));
+    t.expect(data(o, 0));
+    t.expect_nothing();
+    // More SACKs: 4 and 5 arrived, pipe 5000 (0 resent, 6 to 9), room 2000. No lost segment is left
+    // unresent, no new data, nothing unSACKed below the highest SACK: NextSeg rule 4 resends, once, the
+    // segment holding the highest unSACKed octet.
+    t.inject(sack_ack(o, 0, {{1, 6}}));
+    t.expect(data(o, 9).psh());
+    t.expect_nothing();
+    t.inject(sack_ack(o, 0, {{1, 7}}));
+    t.expect_nothing() ;  // the rescue goes once per recovery
+}
+
+TEST(SackRecovery, Rfc8985_7_TailLossProbe_ResendsTheLastSegmentAfterTwoRtts) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 3);
+    for (std::uint32_t i = 0; i < 3; ++i) t.expect(data(o, i).psh_if(i == 2));
+    // No ACK comes: the probe timeout (2 * 100 ms + 2 ms) comes before the RTO (300 ms). The probe is the
+    // last segment again, there being no new data.
+    t.expect_after(202'000, data(o, 2).psh());
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 1u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+    EXPECT_TRUE(o.connection.info()->loss_probe_outstanding);
+    // Segment 2 was the one lost: the probe repairs it, and the ACK covers everything.
+    t.inject(sack_ack(o, 3, {}));
+    // Later data is ACKed beyond the probe with no D-SACK for it: the probe repaired a real loss, and the
+    // window is reduced as for one (RFC 8985 7.4.2).
+    const std::uint32_t cwnd_before = o.connection.info()->cwnd;
+    queue_segments(o, 1);
+    t.expect(Seg{}.seq(o.snd_nxt + 3 * mss).ack(o.rcv_nxt).payload(segment_of(0)).psh());
+    t.inject(sack_ack(o, 4, {}));
+    EXPECT_EQ(t.stack.counters().TCPLossProbeRecovery, 1u);
+    EXPECT_FALSE(o.connection.info()->loss_probe_outstanding);
+    EXPECT_LT(o.connection.info()->cwnd, cwnd_before);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+}
+
+TEST(SackRecovery, Rfc8985_7_4_DsackForTheProbe_MeansNoLoss) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 3);
+    for (std::uint32_t i = 0; i < 3; ++i) t.expect(data(o, i).psh_if(i == 2));
+    t.expect_after(202'000, data(o, 2).psh());
+    // Only the ACKs were slow: the original arrived too, and the peer reports the probe as a duplicate.
+    const std::uint32_t cwnd_before = o.connection.info()->cwnd;
+    t.inject(sack_ack(o, 3, {}));
+    t.inject(sack_ack(o, 3, {{2, 3}}));
+    EXPECT_EQ(t.stack.counters().TCPDSACKRecv, 1u);
+    EXPECT_FALSE(o.connection.info()->loss_probe_outstanding);
+    EXPECT_EQ(o.connection.info()->cwnd, cwnd_before);
+    EXPECT_EQ(t.stack.counters().TCPLossProbeRecovery, 0u);
+}
+
+TEST(SackRecovery, Rfc8985_7_2_OneSegmentOut_TheRtoComesFirst) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 1);
+    t.expect(data(o, 0).psh());
+    // PTO = 2 * 100 + 200 ms (a delayed ACK may hold the answer to a lone segment): later than the RTO.
+    t.expect_after(300'000, data(o, 0).psh());
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 0u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 1u);
+}
+
+TEST(SackRecovery, Rfc8985_NewDataIsTheProbe_WhenTheWindowAllows) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 11);  // the eleventh waits for the congestion window
+    t.expect_after(202'000, data(o, 10).psh());
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 1u);
+    EXPECT_EQ(t.stack.counters().RetransSegs, 0u);
+}
+
+TEST(SackRecovery, Rfc2018_8_AfterATimeout_TheResendSkipsWhatWasSacked) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 10);
+    // Segments 0 and 1 lost; 2 and 3 SACKed in one ACK: not enough for recovery (one duplicate, and not
+    // more than 2 SMSS SACKed above the hole).
+    t.inject(sack_ack(o, 0, {{2, 4}}));
+    t.expect_nothing();
+    t.expect_after(202'000, data(o, 9).psh());  // the tail loss probe first; its answer is lost too
+    // Then the RTO, 300 ms after the probe: segment 0 alone (cwnd one segment).
+    t.expect_after(300'000, data(o, 0).psh());
+    t.expect_nothing();
+    // Its ACK doubles cwnd to 2: segment 1 goes, then 4, for 2 and 3 were SACKed.
+    t.inject(sack_ack(o, 1, {{2, 4}}));
+    t.expect(data(o, 1));
+    t.expect(data(o, 4));
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 1u);
+    EXPECT_EQ(t.stack.counters().TCPSackRecovery, 0u);
+}
+
+// The receiving side of RFC 2883.
+
+TEST(Dsack, Rfc2883_4_1_ADuplicateSegmentIsReportedInTheFirstBlock) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    const std::string chunk(100, 'x');
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 100).options_exactly());
+    // The same segment again (its ACK was lost): the ACK names it in a D-SACK block.
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 100).sack(o.rcv_nxt, o.rcv_nxt + 100));
+    EXPECT_EQ(t.stack.counters().TCPDSACKOldSent, 1u);
+}
+
+TEST(Dsack, Rfc2883_4_2_ADuplicateHeldOutOfOrder_DsackThenItsRange) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    const std::string chunk(100, 'y');
+    t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 200, o.rcv_nxt + 300));
+    t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 200, o.rcv_nxt + 300).sack(o.rcv_nxt + 200, o.rcv_nxt + 300));
+    EXPECT_EQ(t.stack.counters().TCPDSACKOfoSent, 1u);
+}
+
+}  // namespace
+}  // namespace tcpp
