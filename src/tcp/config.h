@@ -23,6 +23,14 @@ struct ConnectionOptions {
     std::size_t receive_buffer = 64 * 1024;
     // TCP_NODELAY: send small segments at once, even with data in flight (no Nagle, RFC 896).
     bool nodelay = false;
+    // SO_KEEPALIVE (RFC 1122 4.2.3.6, RFC 9293 3.8.4): after keepalive_idle_us with nothing received, an
+    // established connection with nothing outstanding sends a probe every keepalive_interval_us; when
+    // keepalive_probes go unanswered it is reset and fails with ETIMEDOUT. Off by default; the times
+    // are Linux's defaults (TCP_KEEPIDLE 2 h, TCP_KEEPINTVL 75 s, TCP_KEEPCNT 9).
+    bool keepalive = false;
+    std::uint64_t keepalive_idle_us = 7'200'000'000;
+    std::uint64_t keepalive_interval_us = 75'000'000;
+    unsigned keepalive_probes = 9;
 };
 
 // Stack-wide settings. The retry limits are Linux's defaults (net.ipv4.tcp_syn_retries,

@@ -36,7 +36,9 @@ struct Counters {
     std::uint64_t TCPDSACKOldSent = 0;   // D-SACK blocks sent for data below RCV.NXT
     std::uint64_t TCPDSACKOfoSent = 0;   // D-SACK blocks sent for data already held out of order
     std::uint64_t TCPSACKDiscard = 0;    // SACK blocks ignored as invalid
-    std::uint64_t TCPSACKReneging = 0;   // the peer discarded data it had SACKed (RFC 2018 section 8)
+    std::uint64_t TCPSACKReneging = 0;
+    std::uint64_t TCPKeepAlive = 0;          // keepalive probes sent
+    std::uint64_t TCPKeepAliveTimeouts = 0;  // connections reset after their keepalive probes went unanswered   // the peer discarded data it had SACKed (RFC 2018 section 8)
     std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)

@@ -56,6 +56,7 @@ void Tcb::set_state(State next) {
         if (previous == State::syn_sent || previous == State::syn_received) ++counters.AttemptFails;
         if (counts_as_established(previous)) ++counters.EstabResets;  // as Linux counts it
     }
+    if (options_.keepalive) arm_keepalive();
     host_.state_changed(*this, previous, next);
 }
 
@@ -63,7 +64,7 @@ void Tcb::enter_closed(std::error_code error) {
     if (error && !error_) error_ = error;
     ack_pending_ = false;
     host_.timers().cancel(retransmission_timer_);
-    host_.timers().cancel(linger_timer_);
+    host_.timers().cancel(user_timer_);
     host_.timers().cancel(delayed_ack_timer_);
     if (scoreboard_ != nullptr) {
         host_.release_scoreboard(scoreboard_);
@@ -95,6 +96,7 @@ void Tcb::open_active(Seq iss) {
 void Tcb::open_passive(const wire::TcpSegment& syn, Seq iss) {
     assert(state_ == State::closed);
     passive_ = true;
+    last_received_us_ = host_.now_us();
     irs_ = syn.seq;
     rcv_nxt_ = syn.seq + 1;
     iss_ = snd_una_ = snd_nxt_ = snd_max_ = iss;
@@ -225,8 +227,10 @@ void Tcb::close() {
     case State::fin_wait_2: arm_fin_timeout(); break;  // half closed before: now an orphan
     default: break;  // CLOSED, or closing already
     }
+    host_.timers().cancel(user_timer_);  // keepalive ends with close()
     if (options_.linger.on && !close_complete()) {
-        host_.timers().arm(linger_timer_, host_.now_us() + options_.linger.timeout_us);
+        user_timer_.kind = TimerKind::linger;
+        host_.timers().arm(user_timer_, host_.now_us() + options_.linger.timeout_us);
     }
 }
 
@@ -257,7 +261,13 @@ std::error_code Tcb::set_options(const ConnectionOptions& options) {
     if (options.send_buffer == 0 || options.receive_buffer == 0) return errno_code(std::errc::invalid_argument);
     if (send_changes) send_buffer_.set_capacity(options.send_buffer);
     if (receive_changes) receive_buffer_.set_capacity(options.receive_buffer);
+    const bool keepalive_changes = options.keepalive != options_.keepalive ||
+                                   options.keepalive_idle_us != options_.keepalive_idle_us;
     options_ = options;
+    if (keepalive_changes) {
+        keepalive_probes_sent_ = 0;
+        arm_keepalive();
+    }
     return {};
 }
 
@@ -391,6 +401,8 @@ std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.conf
 // Segment arrival
 
 void Tcb::on_segment(const wire::TcpSegment& segment) {
+    last_received_us_ = host_.now_us();
+    keepalive_probes_sent_ = 0;
     switch (state_) {
     case State::closed:
     case State::listen: return;  // the stack handles these without a TCB
@@ -1220,6 +1232,10 @@ void Tcb::schedule_retransmission_timer() {
 
 void Tcb::on_timer(TimerKind kind) {
     if (kind == TimerKind::linger) return;  // the stack tells the closing user; the close goes on
+    if (kind == TimerKind::keepalive) {
+        on_keepalive_timer();
+        return;
+    }
     if (kind == TimerKind::delayed_ack) {
         if (state_ != State::closed && unacknowledged_bytes_ > 0) send_ack();
         return;
@@ -1234,6 +1250,43 @@ void Tcb::on_timer(TimerKind kind) {
     case State::listen: return;
     default: on_retransmission_timeout(); return;
     }
+}
+
+// The timer is armed for when the connection will have been idle for keepalive_idle_us, counting from the
+// last segment received; segments arriving meanwhile do not move it (no timer work per packet): when it
+// fires early it is simply armed again for the rest.
+void Tcb::arm_keepalive() {
+    if (!options_.keepalive || user_closed_ || (state_ != State::established && state_ != State::close_wait)) {
+        if (user_timer_.kind == TimerKind::keepalive) host_.timers().cancel(user_timer_);
+        return;
+    }
+    user_timer_.kind = TimerKind::keepalive;
+    const std::uint64_t from = std::max(last_received_us_, host_.now_us() - std::min(host_.now_us(), options_.keepalive_idle_us));
+    host_.timers().arm(user_timer_, from + options_.keepalive_idle_us);
+}
+
+void Tcb::on_keepalive_timer() {
+    if (!options_.keepalive || user_closed_ || (state_ != State::established && state_ != State::close_wait)) return;
+    const std::uint64_t now = host_.now_us();
+    // Data outstanding or waiting: the retransmission or persist timer watches the peer instead.
+    const bool busy = snd_una_ != snd_max_ || !send_buffer_.empty();
+    if (busy || (keepalive_probes_sent_ == 0 && now - last_received_us_ < options_.keepalive_idle_us)) {
+        keepalive_probes_sent_ = 0;
+        host_.timers().arm(user_timer_, (busy ? now : last_received_us_) + options_.keepalive_idle_us);
+        return;
+    }
+    if (keepalive_probes_sent_ >= options_.keepalive_probes) {
+        ++host_.counters().TCPKeepAliveTimeouts;
+        transmit(snd_max_, TcpFlags::rst | TcpFlags::ack);  // as Linux: the peer learns it is given up
+        enter_closed(errno_code(std::errc::timed_out));
+        return;
+    }
+    // The probe: <SEQ=SND.NXT-1><ACK=RCV.NXT>, a byte already acknowledged, so the peer must answer with an
+    // ACK (RFC 1122 4.2.3.6), and no data (as Linux sends it).
+    transmit(snd_max_ - 1, TcpFlags::ack);
+    ++keepalive_probes_sent_;
+    ++host_.counters().TCPKeepAlive;
+    host_.timers().arm(user_timer_, now + options_.keepalive_interval_us);
 }
 
 void Tcb::on_retransmission_timeout() {

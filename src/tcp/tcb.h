@@ -27,6 +27,7 @@ class Tcb;
 enum class TimerKind : std::uint8_t {
     retransmission,  // SYN, SYN-ACK, data and FIN; in TIME_WAIT, the 2*MSL timeout
     linger,          // close() with linger {on, t}: how long close waits for the peer's ACK
+    keepalive,       // before close(), on the same timer: the keepalive idle time and probe interval
     delayed_ack,     // the ACK for in-order data, when no second segment or data of ours came first
 };
 
@@ -34,7 +35,7 @@ enum class TimerKind : std::uint8_t {
 struct TcbTimer : timer::Timer {
     TcbTimer(Tcb& owner_, TimerKind kind_) : owner(owner_), kind(kind_) {}
     Tcb& owner;
-    TimerKind kind;
+    TimerKind kind;  // the user timer changes kind: keepalive until close(), linger after
 };
 
 // What a TCB needs from the stack it lives in.
@@ -152,6 +153,9 @@ private:
     void enter_time_wait();
     void enter_fin_wait_2();
     void arm_fin_timeout();
+    // Keepalive (RFC 1122 4.2.3.6): arms the user timer for the next check, or stops it.
+    void arm_keepalive();
+    void on_keepalive_timer();
 
     // Segment arrival in each kind of state (3.10.7.3 and 3.10.7.4).
     void on_segment_syn_sent(const wire::TcpSegment& segment);
@@ -313,7 +317,10 @@ private:
     std::uint64_t last_out_of_window_ack_us_ = 0;
 
     TcbTimer retransmission_timer_{*this, TimerKind::retransmission};
-    TcbTimer linger_timer_{*this, TimerKind::linger};
+    // Keepalive until close(), linger after it: the two never run at once.
+    TcbTimer user_timer_{*this, TimerKind::keepalive};
+    std::uint64_t last_received_us_ = 0;  // when a segment last arrived (keepalive's idle time)
+    unsigned keepalive_probes_sent_ = 0;
     TcbTimer delayed_ack_timer_{*this, TimerKind::delayed_ack};
     std::uint32_t unacknowledged_bytes_ = 0;  // in-order data received since our last ACK
 };

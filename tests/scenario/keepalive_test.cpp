@@ -1,0 +1,99 @@
+// Keepalive (RFC 1122 4.2.3.6, RFC 9293 3.8.4): probes on an idle connection, an answered probe keeping
+// it, unanswered probes ending it with a reset and ETIMEDOUT, and traffic postponing the first probe.
+
+#include <gtest/gtest.h>
+
+#include "segment_script.h"
+
+namespace tcpp {
+namespace {
+
+using testing::Opened;
+using testing::OpenOptions;
+using testing::Seg;
+using testing::SegmentScript;
+
+constexpr std::uint64_t s = 1'000'000;
+
+OpenOptions keepalive_options() {
+    OpenOptions options;
+    options.connection.keepalive = true;
+    options.connection.keepalive_idle_us = 10 * s;
+    options.connection.keepalive_interval_us = 1 * s;
+    options.connection.keepalive_probes = 3;
+    return options;
+}
+
+// The probe: a byte already acknowledged, <SEQ=SND.NXT-1><ACK=RCV.NXT>, no data.
+Seg probe(const Opened& o) { return Seg{}.seq(o.snd_nxt - 1).ack(o.rcv_nxt); }
+
+TEST(Keepalive, Rfc1122_4_2_3_6_IdleConnectionIsProbedAndAnAnswerKeepsIt) {
+    SegmentScript t;
+    Opened o = t.open_server(keepalive_options());
+    t.expect_after(10 * s, probe(o));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt));  // the peer answers
+    t.expect_after(10 * s, probe(o));                // idle again for the whole idle time
+    EXPECT_EQ(o.connection.state(), State::established);
+    EXPECT_EQ(t.stack.counters().TCPKeepAlive, 2u);
+}
+
+TEST(Keepalive, UnansweredProbes_ResetTheConnectionWithEtimedout) {
+    SegmentScript t;
+    Opened o = t.open_server(keepalive_options());
+    t.expect_after(10 * s, probe(o));
+    t.expect_after(1 * s, probe(o));
+    t.expect_after(1 * s, probe(o));
+    // The third went unanswered too: a reset, as Linux sends, and the user sees ETIMEDOUT.
+    t.expect_after(1 * s, Seg{}.rst().seq(o.snd_nxt).ack(o.rcv_nxt));
+    EXPECT_EQ(o.connection.state(), State::closed);
+    EXPECT_EQ(o.connection.error(), std::make_error_code(std::errc::timed_out));
+    EXPECT_EQ(t.stack.counters().TCPKeepAliveTimeouts, 1u);
+    t.advance(60 * s);
+    t.expect_nothing();
+}
+
+TEST(Keepalive, ArrivingDataPostponesTheFirstProbe) {
+    SegmentScript t;
+    Opened o = t.open_server(keepalive_options());
+    t.advance(6 * s);
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload("ping"));
+    o.rcv_nxt += 4;
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.expect_after(10 * s, probe(o));  // ten seconds after the data, not after the handshake
+}
+
+TEST(Keepalive, OffByDefault_NothingInThreeHours) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    EXPECT_FALSE(o.connection.options().keepalive);
+    t.advance(3 * 3600 * s);
+    t.expect_nothing();
+    EXPECT_EQ(o.connection.state(), State::established);
+}
+
+TEST(Keepalive, TurnedOnLater_CountsIdleTimeFromTheLastSegment) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    t.advance(4 * s);
+    tcp::ConnectionOptions options = o.connection.options();
+    options.keepalive = true;
+    options.keepalive_idle_us = 10 * s;
+    options.keepalive_interval_us = 1 * s;
+    ASSERT_FALSE(o.connection.set_options(options));
+    t.expect_after(6 * s, probe(o));
+}
+
+TEST(Keepalive, CloseStopsIt) {
+    SegmentScript t;
+    Opened o = t.open_server(keepalive_options());
+    t.advance(5 * s);
+    o.connection.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));  // FIN_WAIT_2
+    t.advance(30 * s);
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.counters().TCPKeepAlive, 0u);
+}
+
+}  // namespace
+}  // namespace tcpp
