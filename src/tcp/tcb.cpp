@@ -644,8 +644,16 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         // RFC 7323 4.1: with timestamps, every ACK of new data measures the RTT from its echoed TSval
         // (which names the transmission it answers, so Karn's ambiguity does not arise); else the one
         // timed segment does.
+        //
+        // One exception, Karn's rule in another guise: an echo older than our last timeout names a
+        // transmission from before it. The peer received that one but its ACK was lost, and this ACK was
+        // drawn by the resend (a duplicate, which does not update TS.Recent, RFC 7323 5.3 R2). Its "RTT"
+        // would include the whole timeout, and inflate the RTO that backs off from it.
         if (timestamps_ && segment.options.timestamps && segment.options.timestamps->echo_reply != 0) {
-            rtt_.add_sample(std::uint64_t{ts_now() - segment.options.timestamps->echo_reply} * 1000);
+            const std::uint32_t echo = segment.options.timestamps->echo_reply;
+            if (!timed_out_ || static_cast<std::int32_t>(echo - timeout_ts_) >= 0) {
+                rtt_.add_sample(std::uint64_t{ts_now() - echo} * 1000);
+            }
             rtt_timing_ = false;
         } else if (rtt_timing_ && ack > rtt_seq_) {
             rtt_.add_sample(host_.now_us() - rtt_sent_us_);
@@ -1321,6 +1329,8 @@ void Tcb::on_retransmission_timeout() {
         }
     }
     ++(probing_ ? host_.counters().TCPWinProbe : host_.counters().TCPTimeouts);
+    timed_out_ = true;
+    timeout_ts_ = ts_now();
     rtt_.back_off();
     rtt_timing_ = false;  // Karn: no sample from a retransmitted segment
     if (!syn_acked()) {

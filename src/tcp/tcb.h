@@ -306,6 +306,8 @@ private:
     // RFC 2883: a duplicate segment arrived; the next ACK reports it first in a D-SACK block.
     bool dsack_pending_ = false;
     wire::SackBlock dsack_{};
+    bool timed_out_ = false;       // the retransmission timer has expired at least once
+    std::uint32_t timeout_ts_ = 0; // our timestamp clock when it last did
     bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;

@@ -82,6 +82,28 @@ TEST(Options, Rfc7323_2_WindowsAreScaledBothWays) {
     t.expect_nothing();  // 1176 more would fit: still less than half the SYN's 65535
 }
 
+// RFC 7323 5.3 R2: a duplicate (the peer had the original, its ACK was lost) does not update TS.Recent,
+// so the ACK the resend draws echoes the original's timestamp. Measured, it would count the whole timeout
+// as RTT; the sender ignores an echo from before its last timeout, and the backoff stays.
+TEST(Options, Rfc7323_AnEchoFromBeforeATimeoutIsNoRttSample) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    auto c = listener->accept();
+    ASSERT_TRUE(c);
+    ASSERT_EQ(c->send(wire::as_bytes("x", 1)).value_or(0), 1u);
+    wire::TcpSegment original = t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));
+    const std::uint64_t srtt = c->info()->srtt_us;
+    t.advance(c->info()->rto_us);
+    t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));  // the timeout's resend
+    EXPECT_EQ(c->info()->backoff, 1u);
+    t.advance(5'000);
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 2).ts(5002, original.options.timestamps->value));
+    EXPECT_EQ(c->info()->unacked, 0u);
+    EXPECT_EQ(c->info()->srtt_us, srtt) << "no sample from the echo of the original";
+    EXPECT_EQ(c->info()->backoff, 1u) << "so the backoff stays";
+}
+
 TEST(Options, Rfc9293_3_8_6_2_1_SmallWindowWaitsForTheOverrideTimeout) {
     SegmentScript t;
     auto listener = t.stack.listen({{}, 80}, 8);
