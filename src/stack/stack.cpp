@@ -76,6 +76,7 @@ public:
     bool allow_challenge_ack() override;
     tcp::SackScoreboard* acquire_scoreboard() override;
     void release_scoreboard(tcp::SackScoreboard* scoreboard) override;
+    tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
     void state_changed(Tcb& tcb, State from, State to) override;
@@ -154,6 +155,7 @@ private:
     // Scoreboards of connections whose peers SACK, kept for reuse. Declared before the slots: a TCB gives
     // its scoreboard back when destroyed.
     std::vector<std::unique_ptr<tcp::SackScoreboard>> spare_scoreboards_;
+    tcp::BufferPool buffer_pool_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::unordered_map<FourTuple, std::uint32_t, tcp::FourTupleHash> demux_;

@@ -1,19 +1,24 @@
 #pragma once
 // A ring of bytes with a fixed capacity: the send buffer (bytes from SND.UNA on) and the receive buffer
 // (bytes up to RCV.NXT that the user has not read). Its storage is allocated when the first byte arrives
-// and can be released whenever it is empty, so an idle connection need hold no buffer memory.
+// and released when it empties (by the owner, who knows whether bytes are held ahead of it), so an idle
+// connection holds no buffer memory. Storage comes from a BufferPool when one is given.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 
+#include "tcp/buffer_pool.h"
 #include "wire/bytes.h"
 
 namespace tcpp::tcp {
 
 class ByteRing {
 public:
-    explicit ByteRing(std::size_t capacity = 0) : capacity_(capacity) {}
+    explicit ByteRing(std::size_t capacity = 0, BufferPool* pool = nullptr) : pool_(pool), capacity_(capacity) {}
+    ByteRing(const ByteRing&) = delete;
+    ByteRing& operator=(const ByteRing&) = delete;
+    ~ByteRing() { free_storage(); }
 
     std::size_t capacity() const { return capacity_; }
     // Changes the capacity; only while empty.
@@ -40,10 +45,14 @@ public:
     void release();
 
 private:
-    std::size_t capacity_;
-    std::size_t head_ = 0;  // index of the front byte
-    std::size_t size_ = 0;
+    void allocate();
+    void free_storage();
+
+    BufferPool* pool_;
     std::unique_ptr<std::byte[]> storage_;
+    std::uint32_t capacity_;
+    std::uint32_t head_ = 0;  // index of the front byte
+    std::uint32_t size_ = 0;
 };
 
 }  // namespace tcpp::tcp

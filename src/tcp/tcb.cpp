@@ -32,8 +32,8 @@ Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options
     : host_(host),
       tuple_(tuple),
       options_(options),
-      send_buffer_(options.send_buffer),
-      receive_buffer_(options.receive_buffer),
+      send_buffer_(options.send_buffer, &host.buffer_pool()),
+      receive_buffer_(options.receive_buffer, &host.buffer_pool()),
       rtt_(host.config().rto),
       congestion_(host.config().congestion, host.config().mss) {}
 
@@ -164,6 +164,8 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         std::uint32_t window_before = rcv_wnd();
         receive_buffer_.copy_out(0, out.first(n));
         receive_buffer_.consume(n);
+        // Drained: the buffer goes back to the pool, unless bytes are held ahead of RCV.NXT.
+        if (receive_buffer_.empty() && out_of_order_.empty()) receive_buffer_.release();
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
         // by a full segment or half the buffer, whichever is less.
         std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2));
@@ -638,6 +640,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         }
         if (fin_queued_ && ack == fin_seq_ + 1) --acked;
         send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
+        if (send_buffer_.empty()) send_buffer_.release();  // all acknowledged: back to the pool
         bytes_acked_ += acked;
         snd_una_ = ack;
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;

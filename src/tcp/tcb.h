@@ -56,6 +56,8 @@ public:
     // does not allocate; given back once it is empty. Never null.
     virtual SackScoreboard* acquire_scoreboard() = 0;
     virtual void release_scoreboard(SackScoreboard* scoreboard) = 0;
+    // Where send and receive buffers come from and go back to.
+    virtual BufferPool& buffer_pool() = 0;
 
 protected:
     ~TcbHost() = default;
