@@ -29,6 +29,32 @@ std::error_code errno_code(std::errc value) { return std::make_error_code(value)
 // Buffers that can carry a connection: empty ones would leave it a zero window for ever.
 bool usable(const tcp::ConnectionOptions& options) { return options.send_buffer > 0 && options.receive_buffer > 0; }
 
+// Objects a connection needs only now and then (a SACK scoreboard, out-of-order ranges), kept for reuse
+// so that the packet path does not allocate, up to a bound on what an idle stack holds.
+template <class T>
+class SparePool {
+public:
+    static constexpr std::size_t max_spares = 1024;
+
+    T* acquire() {
+        if (spares_.empty()) return new T;
+        T* object = spares_.back().release();
+        spares_.pop_back();
+        return object;
+    }
+    void release(T* object) {
+        if (spares_.size() >= max_spares) {
+            delete object;
+            return;
+        }
+        *object = T{};
+        spares_.emplace_back(object);
+    }
+
+private:
+    std::vector<std::unique_ptr<T>> spares_;
+};
+
 struct EndpointHash {
     std::size_t operator()(const Endpoint& e) const {
         return std::hash<std::uint64_t>{}(std::uint64_t{e.address.value()} << 16 | e.port);
@@ -74,8 +100,10 @@ public:
     tcp::Counters& counters() override { return counters_; }
     const tcp::TcpConfig& config() const override { return config_.tcp; }
     bool allow_challenge_ack() override;
-    tcp::SackScoreboard* acquire_scoreboard() override;
-    void release_scoreboard(tcp::SackScoreboard* scoreboard) override;
+    tcp::SackScoreboard* acquire_scoreboard() override { return scoreboards_.acquire(); }
+    void release_scoreboard(tcp::SackScoreboard* scoreboard) override { scoreboards_.release(scoreboard); }
+    tcp::OutOfOrder* acquire_out_of_order() override { return out_of_order_ranges_.acquire(); }
+    void release_out_of_order(tcp::OutOfOrder* ranges) override { out_of_order_ranges_.release(ranges); }
     tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
@@ -152,9 +180,9 @@ private:
     std::uint16_t ip_identification_ = 0;
     TraceSink* trace_ = nullptr;
 
-    // Scoreboards of connections whose peers SACK, kept for reuse. Declared before the slots: a TCB gives
-    // its scoreboard back when destroyed.
-    std::vector<std::unique_ptr<tcp::SackScoreboard>> spare_scoreboards_;
+    // Declared before the slots: a TCB gives back what it holds of these when destroyed.
+    SparePool<tcp::SackScoreboard> scoreboards_;
+    SparePool<tcp::OutOfOrder> out_of_order_ranges_;
     tcp::BufferPool buffer_pool_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
@@ -182,25 +210,6 @@ private:
     std::uint32_t challenge_acks_in_window_ = 0;
 };
 
-tcp::SackScoreboard* Stack::Impl::acquire_scoreboard() {
-    if (spare_scoreboards_.empty()) return new tcp::SackScoreboard;
-    tcp::SackScoreboard* scoreboard = spare_scoreboards_.back().release();
-    spare_scoreboards_.pop_back();
-    return scoreboard;
-}
-
-// At most this many spares are kept: enough for every connection of a busy stack to be recovering at once
-// without allocating, and a bound on what an idle stack holds.
-constexpr std::size_t max_spare_scoreboards = 1024;
-
-void Stack::Impl::release_scoreboard(tcp::SackScoreboard* scoreboard) {
-    scoreboard->clear();
-    if (spare_scoreboards_.size() >= max_spare_scoreboards) {
-        delete scoreboard;
-        return;
-    }
-    spare_scoreboards_.emplace_back(scoreboard);
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Time

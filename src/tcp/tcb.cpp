@@ -39,6 +39,7 @@ Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options
 
 Tcb::~Tcb() {
     if (scoreboard_ != nullptr) host_.release_scoreboard(scoreboard_);
+    if (out_of_order_ != nullptr) host_.release_out_of_order(out_of_order_);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -69,6 +70,10 @@ void Tcb::enter_closed(std::error_code error) {
     if (scoreboard_ != nullptr) {
         host_.release_scoreboard(scoreboard_);
         scoreboard_ = nullptr;
+    }
+    if (out_of_order_ != nullptr) {
+        host_.release_out_of_order(out_of_order_);
+        out_of_order_ = nullptr;
     }
     set_state(State::closed);
 }
@@ -165,7 +170,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         receive_buffer_.copy_out(0, out.first(n));
         receive_buffer_.consume(n);
         // Drained: the buffer goes back to the pool, unless bytes are held ahead of RCV.NXT.
-        if (receive_buffer_.empty() && out_of_order_.empty()) receive_buffer_.release();
+        if (receive_buffer_.empty() && out_of_order_ == nullptr) receive_buffer_.release();
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
         // by a full segment or half the buffer, whichever is less.
         std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2));
@@ -347,7 +352,7 @@ ConnectionInfo Tcb::info() const {
     info.unacked = static_cast<std::uint32_t>(snd_max_ - snd_una_);
     info.send_queue = send_buffer_.size();
     info.receive_queue = receive_buffer_.size();
-    info.out_of_order_ranges = out_of_order_.size();
+    info.out_of_order_ranges = out_of_order_ != nullptr ? out_of_order_->size() : 0;
     info.cwnd = congestion_.cwnd();
     info.ssthresh = congestion_.ssthresh();
     info.in_recovery = congestion_.in_recovery();
@@ -748,16 +753,21 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         ack_pending_ = true;  // out of order: at once, a duplicate ACK with SACK blocks
         return;
     }
-    const bool fills_a_gap = !out_of_order_.empty();
+    const bool fills_a_gap = out_of_order_ != nullptr;
     std::size_t taken = receive_buffer_.push(payload);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
     bytes_received_ += taken;
     acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
     // The bytes held out of order that now follow on become part of the stream.
-    while (auto end = out_of_order_.take_from(rcv_nxt_)) {
+    if (out_of_order_ == nullptr) return;
+    while (auto end = out_of_order_->take_from(rcv_nxt_)) {
         receive_buffer_.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
         bytes_received_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         rcv_nxt_ = *end;
+    }
+    if (out_of_order_->empty()) {
+        host_.release_out_of_order(out_of_order_);
+        out_of_order_ = nullptr;
     }
 }
 
@@ -975,11 +985,12 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
         return;
     }
     const std::size_t length = std::min(payload.size(), room - gap);
-    if (out_of_order_.holds(seq, seq + static_cast<std::uint32_t>(length))) {
+    if (out_of_order_ == nullptr) out_of_order_ = host_.acquire_out_of_order();
+    if (out_of_order_->holds(seq, seq + static_cast<std::uint32_t>(length))) {
         note_duplicate(seq, seq + static_cast<std::uint32_t>(length), true);
         return;
     }
-    if (!out_of_order_.add(seq, seq + static_cast<std::uint32_t>(length))) {
+    if (!out_of_order_->add(seq, seq + static_cast<std::uint32_t>(length))) {
         ++host_.counters().TCPOFODrop;
         return;
     }
@@ -1190,7 +1201,7 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
                 segment.options.add_sack_block(dsack_);
                 dsack_pending_ = false;
             }
-            if (!out_of_order_.empty()) out_of_order_.sack_blocks(segment.options, most - segment.options.sack_block_count);
+            if (out_of_order_ != nullptr) out_of_order_->sack_blocks(segment.options, most - segment.options.sack_block_count);
         }
     }
     if (flags & TcpFlags::ack) {

@@ -56,6 +56,9 @@ public:
     // does not allocate; given back once it is empty. Never null.
     virtual SackScoreboard* acquire_scoreboard() = 0;
     virtual void release_scoreboard(SackScoreboard* scoreboard) = 0;
+    // Likewise the out-of-order ranges of a connection receiving data beyond a hole.
+    virtual OutOfOrder* acquire_out_of_order() = 0;
+    virtual void release_out_of_order(OutOfOrder* ranges) = 0;
     // Where send and receive buffers come from and go back to.
     virtual BufferPool& buffer_pool() = 0;
 
@@ -143,7 +146,8 @@ public:
     std::uint32_t ts_recent() const { return ts_recent_; }
     // Our timestamp clock (RFC 7323 section 5.4): milliseconds, from a per-connection offset.
     std::uint32_t ts_now() const;
-    const OutOfOrder& out_of_order() const { return out_of_order_; }
+    // The ranges held beyond RCV.NXT; nullptr when none are.
+    const OutOfOrder* out_of_order() const { return out_of_order_; }
 
     // The stack's own index for this TCB (its slot), so a timer or a state change leads back to it.
     std::uint32_t host_index = 0;
@@ -284,7 +288,8 @@ private:
 
     ByteRing send_buffer_;
     ByteRing receive_buffer_;
-    OutOfOrder out_of_order_;     // data held beyond RCV.NXT, in the receive buffer at its place
+    // Data held beyond RCV.NXT, in the receive buffer at its place: the ranges, while there are any.
+    OutOfOrder* out_of_order_ = nullptr;
     bool fin_ahead_ = false;      // the peer's FIN came out of order: it follows the data held
     wire::Seq fin_ahead_seq_;
 
