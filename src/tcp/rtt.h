@@ -17,15 +17,20 @@ struct RtoLimits {
     std::uint64_t clock_granularity_us = 1'000;  // G
 };
 
+// Kept in 32-bit microseconds (every connection has one): times up to 71 minutes, far beyond any RTO.
 class RttEstimator {
 public:
-    explicit RttEstimator(RtoLimits limits = {}) : limits_(limits), rto_us_(limits.initial_us) {}
+    explicit RttEstimator(RtoLimits limits = {})
+        : min_us_(narrow(limits.min_us)),
+          max_us_(narrow(limits.max_us)),
+          granularity_us_(narrow(limits.clock_granularity_us)),
+          rto_us_(narrow(limits.initial_us)) {}
 
     // A new measurement (RFC 6298 2.2 for the first, 2.3 after). Clears the backoff (5.7 leaves the
     // backed-off RTO in place until a new sample arrives; this is that sample).
     void add_sample(std::uint64_t rtt_us);
     // Section 5.5: the timer expired; double the RTO, up to the maximum.
-    void back_off() { backoff_ = std::min<unsigned>(backoff_ + 1, 31); }
+    void back_off() { backoff_ = static_cast<std::uint8_t>(std::min<unsigned>(backoff_ + 1u, 31)); }
     void reset_backoff() { backoff_ = 0; }
 
     bool has_sample() const { return has_sample_; }
@@ -36,12 +41,16 @@ public:
     std::uint64_t rto_us() const;
 
 private:
-    RtoLimits limits_;
+    static std::uint32_t narrow(std::uint64_t us) { return static_cast<std::uint32_t>(std::min<std::uint64_t>(us, UINT32_MAX)); }
+
+    std::uint32_t min_us_;
+    std::uint32_t max_us_;
+    std::uint32_t granularity_us_;
+    std::uint32_t srtt_us_ = 0;
+    std::uint32_t rttvar_us_ = 0;
+    std::uint32_t rto_us_;  // before backoff
+    std::uint8_t backoff_ = 0;
     bool has_sample_ = false;
-    std::uint64_t srtt_us_ = 0;
-    std::uint64_t rttvar_us_ = 0;
-    std::uint64_t rto_us_;  // before backoff
-    unsigned backoff_ = 0;
 };
 
 }  // namespace tcpp::tcp
