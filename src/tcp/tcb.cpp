@@ -62,7 +62,7 @@ void Tcb::set_state(State next) {
 }
 
 void Tcb::enter_closed(std::error_code error) {
-    if (error && !error_) error_ = error;
+    if (error && error_ == 0) error_ = error.value();  // errno values, all in the generic category
     ack_pending_ = false;
     host_.timers().cancel(retransmission_timer_);
     host_.timers().cancel(user_timer_);
@@ -139,8 +139,8 @@ void Tcb::send_syn() {
 
 std::size_t Tcb::send(wire::Bytes data, std::error_code& error) {
     error.clear();
-    if (error_) {
-        error = error_;
+    if (error_ != 0) {
+        error = this->error();
         return 0;
     }
     switch (state_) {
@@ -181,8 +181,8 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         return n;
     }
     if (fin_received_) return 0;
-    if (error_) {
-        error = error_;
+    if (error_ != 0) {
+        error = this->error();
         return 0;
     }
     error = state_ == State::closed ? errno_code(std::errc::not_connected)
@@ -191,7 +191,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
 }
 
 std::error_code Tcb::shutdown_write() {
-    if (error_) return error_;
+    if (error_ != 0) return this->error();
     switch (state_) {
     case State::syn_received:
     case State::established:
@@ -278,10 +278,10 @@ std::error_code Tcb::set_options(const ConnectionOptions& options) {
     return {};
 }
 
-bool Tcb::readable() const { return !receive_buffer_.empty() || fin_received_ || error_; }
+bool Tcb::readable() const { return !receive_buffer_.empty() || fin_received_ || error_ != 0; }
 
 bool Tcb::writable() const {
-    if (error_) return true;
+    if (error_ != 0) return true;
     bool can_send = state_ == State::established || state_ == State::close_wait;
     return can_send && !fin_queued_ && send_buffer_.free_space() > 0;
 }

@@ -100,7 +100,7 @@ public:
     // --- What the user and the stack see ---
     State state() const { return state_; }
     const FourTuple& tuple() const { return tuple_; }
-    std::error_code error() const { return error_; }
+    std::error_code error() const { return error_ != 0 ? std::error_code(error_, std::generic_category()) : std::error_code{}; }
     bool passive() const { return passive_; }
     // Data or end of stream or an error waits to be received.
     bool readable() const;
@@ -257,7 +257,7 @@ private:
     bool send_small_ = false;    // the override timeout: send a segment smaller than SWS avoidance allows
     bool rcv_adv_valid_ = false;
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
-    std::error_code error_;
+    int error_ = 0;  // the errno the connection failed with; 0 while it has not
 
     // Send sequence space (RFC 9293 3.3.1). snd_max is the highest snd_nxt so far: after a timeout
     // snd_nxt goes back to snd_una to resend, and ACKs up to snd_max remain acceptable.
