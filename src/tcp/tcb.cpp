@@ -28,10 +28,47 @@ std::uint8_t offered_window_shift(std::size_t max_receive_buffer, std::size_t re
 
 }  // namespace
 
+bool StoredOptions::representable(const ConnectionOptions& o) {
+    return o.msl_us <= UINT32_MAX && o.linger.timeout_us <= UINT32_MAX && o.send_buffer <= UINT32_MAX / 2 &&
+           o.receive_buffer <= UINT32_MAX / 2 && o.keepalive_idle_us % 1000 == 0 &&
+           o.keepalive_idle_us / 1000 <= UINT32_MAX && o.keepalive_interval_us % 1000 == 0 &&
+           o.keepalive_interval_us / 1000 <= UINT32_MAX && o.keepalive_probes <= 255;
+}
+
+StoredOptions StoredOptions::from(const ConnectionOptions& o) {
+    auto narrow = [](std::uint64_t v, std::uint64_t most) { return static_cast<std::uint32_t>(std::min(v, most)); };
+    StoredOptions s;
+    s.msl_us = narrow(o.msl_us, UINT32_MAX);
+    s.linger_us = narrow(o.linger.timeout_us, UINT32_MAX);
+    s.send_buffer = narrow(o.send_buffer, UINT32_MAX / 2);
+    s.receive_buffer = narrow(o.receive_buffer, UINT32_MAX / 2);
+    s.keepalive_idle_ms = narrow(o.keepalive_idle_us / 1000, UINT32_MAX);
+    s.keepalive_interval_ms = narrow(o.keepalive_interval_us / 1000, UINT32_MAX);
+    s.keepalive_probes = static_cast<std::uint8_t>(std::min(o.keepalive_probes, 255u));
+    s.linger_on = o.linger.on;
+    s.nodelay = o.nodelay;
+    s.keepalive = o.keepalive;
+    return s;
+}
+
+ConnectionOptions StoredOptions::expand() const {
+    ConnectionOptions o;
+    o.linger = {linger_on, linger_us};
+    o.msl_us = msl_us;
+    o.send_buffer = send_buffer;
+    o.receive_buffer = receive_buffer;
+    o.nodelay = nodelay;
+    o.keepalive = keepalive;
+    o.keepalive_idle_us = keepalive_idle_us();
+    o.keepalive_interval_us = keepalive_interval_us();
+    o.keepalive_probes = keepalive_probes;
+    return o;
+}
+
 Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options)
     : host_(host),
       tuple_(tuple),
-      options_(options),
+      options_(StoredOptions::from(options)),
       send_buffer_(options.send_buffer, &host.buffer_pool()),
       receive_buffer_(options.receive_buffer, &host.buffer_pool()),
       rtt_(host.config().rto),
@@ -82,7 +119,7 @@ void Tcb::enter_time_wait() {
     host_.timers().cancel(retransmission_timer_);
     set_state(State::time_wait);
     // RFC 9293 3.10.7.4 step eight: start the time-wait timer (2*MSL).
-    host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * options_.msl_us);
+    host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * std::uint64_t{options_.msl_us});
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -219,7 +256,7 @@ void Tcb::close() {
         send_reset_and_close();
         return;
     }
-    if (options_.linger.on && options_.linger.timeout_us == 0) {
+    if (options_.linger_on && options_.linger_us == 0) {
         ++host_.counters().TCPAbortOnData;  // Linux's name for an abort by linger {on, 0}
         abort();
         return;
@@ -235,9 +272,9 @@ void Tcb::close() {
     default: break;  // CLOSED, or closing already
     }
     host_.timers().cancel(user_timer_);  // keepalive ends with close()
-    if (options_.linger.on && !close_complete()) {
+    if (options_.linger_on && !close_complete()) {
         user_timer_.kind = TimerKind::linger;
-        host_.timers().arm(user_timer_, host_.now_us() + options_.linger.timeout_us);
+        host_.timers().arm(user_timer_, host_.now_us() + options_.linger_us);
     }
 }
 
@@ -265,12 +302,14 @@ std::error_code Tcb::set_options(const ConnectionOptions& options) {
     if ((send_changes && !send_buffer_.empty()) || (receive_changes && !receive_buffer_.empty())) {
         return errno_code(std::errc::device_or_resource_busy);
     }
-    if (options.send_buffer == 0 || options.receive_buffer == 0) return errno_code(std::errc::invalid_argument);
+    if (options.send_buffer == 0 || options.receive_buffer == 0 || !StoredOptions::representable(options)) {
+        return errno_code(std::errc::invalid_argument);
+    }
     if (send_changes) send_buffer_.set_capacity(options.send_buffer);
     if (receive_changes) receive_buffer_.set_capacity(options.receive_buffer);
     const bool keepalive_changes = options.keepalive != options_.keepalive ||
-                                   options.keepalive_idle_us != options_.keepalive_idle_us;
-    options_ = options;
+                                   options.keepalive_idle_us != options_.keepalive_idle_us();
+    options_ = StoredOptions::from(options);
     if (keepalive_changes) {
         keepalive_probes_sent_ = 0;
         arm_keepalive();
@@ -319,7 +358,7 @@ TimeWaitState Tcb::time_wait_state() const {
     state.packed = PackedTuple::pack(tuple_);
     state.snd_nxt = snd_max_;
     state.rcv_nxt = rcv_nxt_;
-    state.duration_ms = static_cast<std::uint32_t>(2 * options_.msl_us / 1000);
+    state.duration_ms = static_cast<std::uint32_t>(2 * std::uint64_t{options_.msl_us} / 1000);
     state.ts_recent = ts_recent_;
     state.ts_offset = ts_offset_;
     state.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
@@ -1037,7 +1076,7 @@ void Tcb::time_wait_segment(const wire::TcpSegment& segment) {
     case TimeWaitAction::ignore: return;
     case TimeWaitAction::ack_and_restart:
         send_ack();
-        host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * options_.msl_us);
+        host_.timers().arm(retransmission_timer_, host_.now_us() + 2 * std::uint64_t{options_.msl_us});
         return;
     case TimeWaitAction::ack:
     case TimeWaitAction::new_connection:  // the user still holds this one: no listener may take it
@@ -1283,8 +1322,8 @@ void Tcb::arm_keepalive() {
         return;
     }
     user_timer_.kind = TimerKind::keepalive;
-    const std::uint64_t from = std::max(last_received_us_, host_.now_us() - std::min(host_.now_us(), options_.keepalive_idle_us));
-    host_.timers().arm(user_timer_, from + options_.keepalive_idle_us);
+    const std::uint64_t from = std::max(last_received_us_, host_.now_us() - std::min(host_.now_us(), options_.keepalive_idle_us()));
+    host_.timers().arm(user_timer_, from + options_.keepalive_idle_us());
 }
 
 void Tcb::on_keepalive_timer() {
@@ -1292,9 +1331,9 @@ void Tcb::on_keepalive_timer() {
     const std::uint64_t now = host_.now_us();
     // Data outstanding or waiting: the retransmission or persist timer watches the peer instead.
     const bool busy = snd_una_ != snd_max_ || !send_buffer_.empty();
-    if (busy || (keepalive_probes_sent_ == 0 && now - last_received_us_ < options_.keepalive_idle_us)) {
+    if (busy || (keepalive_probes_sent_ == 0 && now - last_received_us_ < options_.keepalive_idle_us())) {
         keepalive_probes_sent_ = 0;
-        host_.timers().arm(user_timer_, (busy ? now : last_received_us_) + options_.keepalive_idle_us);
+        host_.timers().arm(user_timer_, (busy ? now : last_received_us_) + options_.keepalive_idle_us());
         return;
     }
     if (keepalive_probes_sent_ >= options_.keepalive_probes) {
@@ -1308,7 +1347,7 @@ void Tcb::on_keepalive_timer() {
     transmit(snd_max_ - 1, TcpFlags::ack);
     ++keepalive_probes_sent_;
     ++host_.counters().TCPKeepAlive;
-    host_.timers().arm(user_timer_, now + options_.keepalive_interval_us);
+    host_.timers().arm(user_timer_, now + options_.keepalive_interval_us());
 }
 
 void Tcb::on_retransmission_timeout() {

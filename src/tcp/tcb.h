@@ -66,6 +66,29 @@ protected:
     ~TcbHost() = default;
 };
 
+// ConnectionOptions as a TCB keeps them, in 28 bytes instead of 72: MSL and linger in 32-bit
+// microseconds (up to 71 minutes), keepalive times in milliseconds, buffers in 32 bits.
+struct StoredOptions {
+    std::uint32_t msl_us = 0;
+    std::uint32_t linger_us = 0;
+    std::uint32_t send_buffer = 0;
+    std::uint32_t receive_buffer = 0;
+    std::uint32_t keepalive_idle_ms = 0;
+    std::uint32_t keepalive_interval_ms = 0;
+    std::uint8_t keepalive_probes = 0;
+    bool linger_on = false;
+    bool nodelay = false;
+    bool keepalive = false;
+
+    // Whether the options can be kept exactly (the limits above, probes up to 255, times of keepalive in
+    // whole milliseconds).
+    static bool representable(const ConnectionOptions& options);
+    static StoredOptions from(const ConnectionOptions& options);
+    ConnectionOptions expand() const;
+    std::uint64_t keepalive_idle_us() const { return std::uint64_t{keepalive_idle_ms} * 1000; }
+    std::uint64_t keepalive_interval_us() const { return std::uint64_t{keepalive_interval_ms} * 1000; }
+};
+
 class Tcb {
 public:
     Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options);
@@ -112,8 +135,9 @@ public:
     std::uint64_t time_wait_expiry_us() const { return retransmission_timer_.expiry(); }
     // What a compact TIME_WAIT entry keeps of this connection.
     TimeWaitState time_wait_state() const;
-    const ConnectionOptions& options() const { return options_; }
-    // Buffer sizes change only while the buffers are empty (EBUSY otherwise, and nothing changes).
+    ConnectionOptions options() const { return options_.expand(); }
+    // Buffer sizes change only while the buffers are empty (EBUSY otherwise, and nothing changes). EINVAL
+    // for options StoredOptions cannot keep.
     std::error_code set_options(const ConnectionOptions& options);
     const ByteRing& send_buffer() const { return send_buffer_; }
     const ByteRing& receive_buffer() const { return receive_buffer_; }
@@ -245,7 +269,7 @@ private:
 
     TcbHost& host_;
     FourTuple tuple_;
-    ConnectionOptions options_;
+    StoredOptions options_;
     State state_ = State::closed;
     bool passive_ = false;       // opened from LISTEN
     bool fin_queued_ = false;    // a FIN follows the data in the send buffer
