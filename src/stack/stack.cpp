@@ -230,10 +230,10 @@ void Stack::Impl::on_timer(timer::Timer& timer) {
     auto& tcb_timer = static_cast<tcp::TcbTimer&>(timer);
     if (tcb_timer.kind == tcp::TimerKind::linger) {
         // The linger time is up: the close stops waiting, and goes on without its user (as on Linux).
-        end_linger(tcb_timer.owner.host_index);
+        end_linger(tcb_timer.owner);
         return;
     }
-    tcb_timer.owner.on_timer(tcb_timer.kind);
+    slots_[tcb_timer.owner].tcb->on_timer(tcb_timer.kind);
 }
 
 void Stack::Impl::end_linger(std::uint32_t index) {
@@ -484,7 +484,7 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
     slot.lingering = false;
     slot.listener = 0;
     slot.hashed = true;
-    slot.tcb->host_index = index;
+    slot.tcb->set_host_index(index);
     demux_.emplace(tuple, index);
     ++port_users_[tuple.local.port];
     return index;
@@ -512,7 +512,7 @@ void Stack::Impl::leave_syn_queue(ListenerSlot& listener, std::uint32_t index) {
 
 void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
     trace_state(tcb.tuple().local, tcb.tuple().remote, from, to);
-    const std::uint32_t index = tcb.host_index;
+    const std::uint32_t index = tcb.host_index();
     ConnectionSlot& slot = slots_[index];
     if (slot.listener != 0 && from == State::syn_received) {
         ListenerSlot& listener = listeners_[slot.listener - 1];

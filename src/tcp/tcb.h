@@ -31,11 +31,12 @@ enum class TimerKind : std::uint8_t {
     delayed_ack,     // the ACK for in-order data, when no second segment or data of ours came first
 };
 
-// A timer of a TCB, so the stack can tell whose timer fired.
+// A timer of a TCB, so the stack can tell whose timer fired: by the TCB's index in the stack (4 bytes,
+// where a reference would take 8 and pad to 16).
 struct TcbTimer : timer::Timer {
-    TcbTimer(Tcb& owner_, TimerKind kind_) : owner(owner_), kind(kind_) {}
-    Tcb& owner;
-    TimerKind kind;  // the user timer changes kind: keepalive until close(), linger after
+    explicit TcbTimer(TimerKind kind_) : kind(kind_) {}
+    std::uint32_t owner = 0;  // the TCB's host_index()
+    TimerKind kind;           // the user timer changes kind: keepalive until close(), linger after
 };
 
 // What a TCB needs from the stack it lives in.
@@ -174,7 +175,10 @@ public:
     const OutOfOrder* out_of_order() const { return out_of_order_; }
 
     // The stack's own index for this TCB (its slot), so a timer or a state change leads back to it.
-    std::uint32_t host_index = 0;
+    std::uint32_t host_index() const { return retransmission_timer_.owner; }
+    void set_host_index(std::uint32_t index) {
+        retransmission_timer_.owner = user_timer_.owner = delayed_ack_timer_.owner = index;
+    }
 
 private:
     void set_state(State next);
@@ -280,6 +284,17 @@ private:
     bool probing_ = false;       // the peer's window is zero and the timer sends probes
     bool send_small_ = false;    // the override timeout: send a segment smaller than SWS avoidance allows
     bool rcv_adv_valid_ = false;
+    bool fin_ahead_ = false;      // the peer's FIN came out of order: it follows the data held
+    bool sack_recovery_ = false;  // the current recovery follows RFC 6675
+    bool rescue_sent_ = false;    // RFC 6675 NextSeg rule 4 used in this recovery (RescueRxt defined)
+    bool scoreboard_suspect_ = false;  // the peer reneged: the next timeout forgets its SACKs
+    bool probe_outstanding_ = false;
+    bool probe_was_retransmission_ = false;
+    bool dsack_pending_ = false;
+    bool timed_out_ = false;       // the retransmission timer has expired at least once
+    bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
+    // RFC 8985 7: the retransmission timer runs as the tail loss probe's timeout (see probe_end_).
+    bool probe_timer_ = false;
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
 
@@ -314,7 +329,6 @@ private:
     ByteRing receive_buffer_;
     // Data held beyond RCV.NXT, in the receive buffer at its place: the ranges, while there are any.
     OutOfOrder* out_of_order_ = nullptr;
-    bool fin_ahead_ = false;      // the peer's FIN came out of order: it follows the data held
     wire::Seq fin_ahead_seq_;
 
     RttEstimator rtt_;
@@ -322,24 +336,16 @@ private:
     unsigned duplicate_acks_ = 0;
     wire::Seq recover_;           // RFC 6582: the highest sequence sent when recovery began
     SackScoreboard* scoreboard_ = nullptr;
-    bool sack_recovery_ = false;  // the current recovery follows RFC 6675
-    bool rescue_sent_ = false;    // RFC 6675 NextSeg rule 4 used in this recovery (RescueRxt defined)
-    bool scoreboard_suspect_ = false;  // the peer reneged: the next timeout forgets its SACKs
     wire::Seq rxt_end_;           // RFC 6675 HighRxt + 1
     wire::Seq rescue_end_;        // RFC 6675 RescueRxt + 1
     // RFC 8985 section 7: a tail loss probe. The retransmission timer runs as the probe timeout (PTO)
-    // while probe_timer_ is set; after a probe it runs as the RTO again until the probe is resolved.
-    bool probe_timer_ = false;
+    // while probe_timer_ is set; after a probe it runs as the RTO again until the probe is resolved
+    // (probe_outstanding_).
     std::uint64_t rto_deadline_us_ = 0;
-    bool probe_outstanding_ = false;
-    bool probe_was_retransmission_ = false;
     wire::Seq probe_end_;         // TLP.end_seq: SND.MAX when the probe went
-    // RFC 2883: a duplicate segment arrived; the next ACK reports it first in a D-SACK block.
-    bool dsack_pending_ = false;
+    // RFC 2883: a duplicate segment arrived (dsack_pending_); the next ACK reports it first in a D-SACK block.
     wire::SackBlock dsack_{};
-    bool timed_out_ = false;       // the retransmission timer has expired at least once
     std::uint32_t timeout_ts_ = 0; // our timestamp clock when it last did
-    bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
     wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
     std::uint64_t rtt_sent_us_ = 0;
     unsigned retries_ = 0;
@@ -349,12 +355,12 @@ private:
     std::uint64_t bytes_received_ = 0;
     std::uint64_t last_out_of_window_ack_us_ = 0;
 
-    TcbTimer retransmission_timer_{*this, TimerKind::retransmission};
+    TcbTimer retransmission_timer_{TimerKind::retransmission};
     // Keepalive until close(), linger after it: the two never run at once.
-    TcbTimer user_timer_{*this, TimerKind::keepalive};
+    TcbTimer user_timer_{TimerKind::keepalive};
     std::uint64_t last_received_us_ = 0;  // when a segment last arrived (keepalive's idle time)
     unsigned keepalive_probes_sent_ = 0;
-    TcbTimer delayed_ack_timer_{*this, TimerKind::delayed_ack};
+    TcbTimer delayed_ack_timer_{TimerKind::delayed_ack};
     std::uint32_t unacknowledged_bytes_ = 0;  // in-order data received since our last ACK
 };
 
