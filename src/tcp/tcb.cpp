@@ -210,7 +210,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         if (receive_buffer_.empty() && out_of_order_ == nullptr) receive_buffer_.release();
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
         // by a full segment or half the buffer, whichever is less.
-        std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), receive_buffer_.capacity() / 2));
+        std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), std::size_t{options_.receive_buffer} / 2));
         if (is_synchronized(state_) && state_ != State::time_wait && !fin_received_ &&
             static_cast<std::size_t>(rcv_wnd() - window_before) >= threshold && window_before < threshold) {
             send_ack();
@@ -1212,7 +1212,8 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         segment.window = 0;
     } else if (flags & TcpFlags::syn) {
         // RFC 7323 2.2: the window of a SYN is never scaled.
-        segment.window = static_cast<std::uint16_t>(std::min<std::size_t>(receive_buffer_.free_space(), 0xffff));
+        // The buffer as configured: the slack kept for rounding scaled windows is no room to offer.
+        segment.window = static_cast<std::uint16_t>(std::min<std::size_t>(window_space(), 0xffff));
     } else {
         segment.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
     }
