@@ -89,10 +89,13 @@ struct IdleResult {
     std::uint64_t rss_baseline_bytes = 0;     // before any connection
     std::uint64_t rss_bytes = 0;              // with N established (2N connection ends)
     std::uint64_t rss_time_wait_bytes = 0;    // with N TIME_WAIT entries and nothing else
+    std::uint64_t rss_after_expiry_bytes = 0; // once they have expired
     double bytes_per_established = 0;         // (rss_bytes - baseline) / 2N
     double bytes_per_time_wait = 0;           // (rss_time_wait_bytes - baseline) / N
     double heap_per_established = 0;          // the same from the allocator's bytes in use
     double heap_per_time_wait = 0;
+    double bytes_per_time_wait_released = 0;  // (rss_time_wait_bytes - rss_after_expiry_bytes) / N
+    double heap_per_time_wait_released = 0;   // the same from the allocator's bytes in use
     std::uint64_t time_wait_entries = 0;
     double connect_seconds = 0;               // wall time to open all N
     double close_seconds = 0;

@@ -118,10 +118,13 @@ int idle(BenchOptions& options) {
         fmt::print("{{\"mode\": \"idle\", \"connections\": {}, \"rss_bytes\": {}, \"bytes_per_established\": {:.1f}, "
                    "\"bytes_per_time_wait\": {:.1f}, \"rss_baseline_bytes\": {}, \"rss_time_wait_bytes\": {}, "
                    "\"heap_per_established\": {:.1f}, \"heap_per_time_wait\": {:.1f}, \"time_wait_entries\": {}, "
-                   "\"clients\": {}, \"connect_seconds\": {:.6f}, \"close_seconds\": {:.6f}}}\n",
+                   "\"clients\": {}, \"connect_seconds\": {:.6f}, \"close_seconds\": {:.6f}, "
+                   "\"rss_after_expiry_bytes\": {}, \"bytes_per_time_wait_released\": {:.1f}, "
+                   "\"heap_per_time_wait_released\": {:.1f}}}\n",
                    r.connections, r.rss_bytes, r.bytes_per_established, r.bytes_per_time_wait, r.rss_baseline_bytes,
                    r.rss_time_wait_bytes, r.heap_per_established, r.heap_per_time_wait, r.time_wait_entries, r.clients,
-                   r.connect_seconds, r.close_seconds);
+                   r.connect_seconds, r.close_seconds, r.rss_after_expiry_bytes, r.bytes_per_time_wait_released,
+                   r.heap_per_time_wait_released);
     } else {
         fmt::print("idle: {} connections established ({} client addresses), both ends in this process\n", r.connections,
                    r.clients);
@@ -130,6 +133,9 @@ int idle(BenchOptions& options) {
                    static_cast<double>(r.rss_time_wait_bytes) / (1 << 20));
         fmt::print("  {:.0f} bytes per established connection end (heap: {:.0f}), {:.0f} per TIME_WAIT entry (heap: {:.0f})\n",
                    r.bytes_per_established, r.heap_per_established, r.bytes_per_time_wait, r.heap_per_time_wait);
+        fmt::print("  {:.0f} bytes per TIME_WAIT entry given back when they expire (heap: {:.0f}); RSS {:.1f} MiB after\n",
+                   r.bytes_per_time_wait_released, r.heap_per_time_wait_released,
+                   static_cast<double>(r.rss_after_expiry_bytes) / (1 << 20));
         fmt::print("  opened in {:.3f} s, closed in {:.3f} s; {} TIME_WAIT entries\n", r.connect_seconds, r.close_seconds,
                    r.time_wait_entries);
     }
