@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "stack/connection_index.h"
 #include "stack/packet_queue.h"
 #include "tcp/isn.h"
 #include "tcp/tcb.h"
@@ -91,7 +92,7 @@ public:
           secret_(config_.secret ? *config_.secret : random_key()),
           isn_(secret_),
           output_(std::size_t{config_.mtu} + 64),
-          demux_(64, tcp::FourTupleHash{secret_}),
+          tuple_hash_{secret_},
           time_waits_(secret_) {}
 
     // --- TcbHost ---
@@ -153,6 +154,9 @@ private:
     std::uint32_t new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options);
     ListenerSlot* find_listener(const Endpoint& local, std::uint32_t& index);
     bool tuple_in_use(const FourTuple& tuple) const;
+    std::uint32_t find_connection(const FourTuple& tuple) const {
+        return demux_.find(tuple_hash_(tuple), [&](std::uint32_t index) { return slots_[index].tcb->tuple() == tuple; });
+    }
     bool port_in_use(std::uint16_t port) const;
     // Frees TCBs that are CLOSED, and moves those in TIME_WAIT to compact entries, once no user holds them.
     void reap();
@@ -186,7 +190,8 @@ private:
     tcp::BufferPool buffer_pool_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
-    std::unordered_map<FourTuple, std::uint32_t, tcp::FourTupleHash> demux_;
+    tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
+    stack::ConnectionIndex demux_;   // four-tuple -> slot, for TCBs until CLOSED (or TIME_WAIT compacted)
     // Local port -> the TCBs and TIME_WAIT entries on it: a flat array (256 KiB), O(1) with no hashing, and
     // no per-port nodes to pin freed memory between TCBs.
     std::vector<std::uint32_t> port_users_ = std::vector<std::uint32_t>(65536, 0);
@@ -295,8 +300,8 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     const FourTuple tuple{{ip.destination(), segment.destination_port}, {ip.source(), segment.source_port}};
     trace_segment(tuple, Direction::in, segment);
 
-    if (auto found = demux_.find(tuple); found != demux_.end()) {
-        ConnectionSlot& slot = slots_[found->second];
+    if (const std::uint32_t found = find_connection(tuple); found != stack::ConnectionIndex::none) {
+        ConnectionSlot& slot = slots_[found];
         Tcb& tcb = *slot.tcb;
         // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
         // would complete the handshake; our SYN,ACK is sent again, so the client is not refused.
@@ -487,7 +492,7 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
     slot.listener = 0;
     slot.hashed = true;
     slot.tcb->set_host_index(index);
-    demux_.emplace(tuple, index);
+    demux_.insert(tuple_hash_(tuple), index);
     ++port_users_[tuple.local.port];
     return index;
 }
@@ -499,7 +504,7 @@ void Stack::Impl::unhash(std::uint32_t index) {
     if (!slot.hashed) return;
     slot.hashed = false;
     const FourTuple& tuple = slot.tcb->tuple();
-    if (auto found = demux_.find(tuple); found != demux_.end() && found->second == index) demux_.erase(found);
+    demux_.erase(tuple_hash_(tuple), index);
     --port_users_[tuple.local.port];
 }
 
@@ -578,7 +583,7 @@ Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
 }
 
 bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
-    return demux_.contains(tuple) || time_waits_.find(tuple) != nullptr;
+    return find_connection(tuple) != stack::ConnectionIndex::none || time_waits_.find(tuple) != nullptr;
 }
 
 bool Stack::Impl::port_in_use(std::uint16_t port) const { return port_users_[port] != 0; }
