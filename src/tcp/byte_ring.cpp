@@ -1,6 +1,7 @@
 #include "tcp/byte_ring.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cstring>
 
@@ -20,26 +21,44 @@ void ByteRing::release() {
     head_ = 0;
 }
 
-void ByteRing::allocate() {
-    storage_ = pool_ != nullptr ? pool_->take(capacity_) : std::make_unique_for_overwrite<std::byte[]>(capacity_);
-    head_ = 0;
+std::unique_ptr<std::byte[]> ByteRing::take(std::size_t size) {
+    return pool_ != nullptr ? pool_->take(size) : std::make_unique_for_overwrite<std::byte[]>(size);
 }
 
 void ByteRing::free_storage() {
     if (!storage_) return;
     if (pool_ != nullptr) {
-        pool_->give_back(std::move(storage_), capacity_);
+        pool_->give_back(std::move(storage_), storage_size_);
     } else {
         storage_.reset();
     }
+    storage_size_ = 0;
+}
+
+// Storage grows with what is buffered, in powers of two from min_storage up to the capacity. Growing
+// copies the old storage from the head on, all of it, so that bytes written ahead keep their offsets.
+void ByteRing::reserve(std::size_t needed) {
+    assert(needed <= capacity_);
+    if (storage_ && needed <= storage_size_) return;
+    const std::size_t size = std::min<std::size_t>(capacity_, std::max(min_storage, std::bit_ceil(needed)));
+    std::unique_ptr<std::byte[]> grown = take(size);
+    if (storage_) {
+        const std::size_t first = storage_size_ - head_;
+        std::memcpy(grown.get(), storage_.get() + head_, first);
+        std::memcpy(grown.get() + first, storage_.get(), head_);
+        free_storage();
+    }
+    storage_ = std::move(grown);
+    storage_size_ = static_cast<std::uint32_t>(size);
+    head_ = 0;
 }
 
 std::size_t ByteRing::push(wire::Bytes data) {
     std::size_t n = std::min(data.size(), free_space());
     if (n == 0) return 0;
-    if (!storage_) allocate();
-    std::size_t tail = (std::size_t{head_} + size_) % capacity_;
-    std::size_t first = std::min(n, capacity_ - tail);
+    reserve(std::size_t{size_} + n);
+    std::size_t tail = (std::size_t{head_} + size_) % storage_size_;
+    std::size_t first = std::min(n, storage_size_ - tail);
     std::memcpy(storage_.get() + tail, data.data(), first);
     std::memcpy(storage_.get(), data.data() + first, n - first);
     size_ += static_cast<std::uint32_t>(n);
@@ -49,8 +68,8 @@ std::size_t ByteRing::push(wire::Bytes data) {
 void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
     assert(offset + out.size() <= size_);
     if (out.empty()) return;
-    std::size_t start = (std::size_t{head_} + offset) % capacity_;
-    std::size_t first = std::min(out.size(), capacity_ - start);
+    std::size_t start = (std::size_t{head_} + offset) % storage_size_;
+    std::size_t first = std::min(out.size(), storage_size_ - start);
     std::memcpy(out.data(), storage_.get() + start, first);
     std::memcpy(out.data() + first, storage_.get(), out.size() - first);
 }
@@ -58,24 +77,26 @@ void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
 void ByteRing::write_ahead(std::size_t gap, wire::Bytes data) {
     assert(gap + data.size() <= free_space());
     if (data.empty()) return;
-    if (!storage_) allocate();
-    std::size_t at = (std::size_t{head_} + size_ + gap) % capacity_;
-    std::size_t first = std::min(data.size(), capacity_ - at);
+    reserve(std::size_t{size_} + gap + data.size());
+    std::size_t at = (std::size_t{head_} + size_ + gap) % storage_size_;
+    std::size_t first = std::min(data.size(), storage_size_ - at);
     std::memcpy(storage_.get() + at, data.data(), first);
     std::memcpy(storage_.get(), data.data() + first, data.size() - first);
 }
 
 void ByteRing::commit_ahead(std::size_t n) {
     assert(n <= free_space());
+    assert(std::size_t{size_} + n <= storage_size_);  // written ahead, so reserved
     size_ += static_cast<std::uint32_t>(n);
 }
 
 void ByteRing::consume(std::size_t n) {
     assert(n <= size_);
+    if (n == 0) return;
     size_ -= static_cast<std::uint32_t>(n);
     // The head moves on even when the ring empties: bytes written ahead (out-of-order data) sit at their
     // place relative to it.
-    head_ = static_cast<std::uint32_t>((head_ + n) % capacity_);
+    head_ = static_cast<std::uint32_t>((std::size_t{head_} + n) % storage_size_);
 }
 
 }  // namespace tcpp::tcp

@@ -1,5 +1,6 @@
 #pragma once
-// A ring of bytes with a fixed capacity: the send buffer (bytes from SND.UNA on) and the receive buffer
+// A ring of bytes with a fixed capacity (its storage growing with what it holds, in powers of two from
+// min_storage, so that a connection with a little data buffered holds a little memory): the send buffer (bytes from SND.UNA on) and the receive buffer
 // (bytes up to RCV.NXT that the user has not read). Its storage is allocated when the first byte arrives
 // and released when it empties (by the owner, who knows whether bytes are held ahead of it), so an idle
 // connection holds no buffer memory. Storage comes from a BufferPool when one is given.
@@ -27,7 +28,8 @@ public:
     std::size_t free_space() const { return capacity_ - size_; }
     bool empty() const { return size_ == 0; }
     // Bytes of memory held for storage right now.
-    std::size_t allocated() const { return storage_ ? capacity_ : 0; }
+    std::size_t allocated() const { return storage_size_; }
+    static constexpr std::size_t min_storage = 2048;
 
     // Appends as much of data as fits; returns how much.
     std::size_t push(wire::Bytes data);
@@ -45,13 +47,16 @@ public:
     void release();
 
 private:
-    void allocate();
+    std::unique_ptr<std::byte[]> take(std::size_t size);
+    // Makes the storage hold at least `needed` bytes from the head (needed <= capacity).
+    void reserve(std::size_t needed);
     void free_storage();
 
     BufferPool* pool_;
     std::unique_ptr<std::byte[]> storage_;
     std::uint32_t capacity_;
-    std::uint32_t head_ = 0;  // index of the front byte
+    std::uint32_t storage_size_ = 0;  // bytes of storage_, at most capacity_
+    std::uint32_t head_ = 0;          // index of the front byte in storage_
     std::uint32_t size_ = 0;
 };
 

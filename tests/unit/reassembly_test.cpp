@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "tcp/byte_ring.h"
 
 namespace tcpp::tcp {
@@ -100,6 +102,47 @@ TEST(ByteRing, WriteAheadWrapsAroundTheEnd) {
     std::string out(5, '?');
     ring.copy_out(0, std::as_writable_bytes(std::span{out}));
     EXPECT_EQ(out, "12345");
+}
+
+// The storage grows with what is held, from 2 KiB in powers of two to the capacity, keeping the bytes
+// held and those written ahead at their offsets, across wrap-around.
+TEST(ByteRing, StorageGrowsWithWhatIsHeldAndKeepsEveryByte) {
+    ByteRing ring{100'000};
+    auto pattern = [](std::size_t at) { return static_cast<std::byte>((at * 131 + 7) % 251); };
+    std::vector<std::byte> chunk(1500);
+    std::size_t written = 0;
+    std::size_t read = 0;
+    auto push = [&](std::size_t n) {
+        chunk.resize(n);
+        for (std::size_t i = 0; i < n; ++i) chunk[i] = pattern(written + i);
+        ASSERT_EQ(ring.push(chunk), n);
+        written += n;
+    };
+    push(1000);
+    EXPECT_EQ(ring.allocated(), ByteRing::min_storage);
+    ring.consume(900);  // the head moves on: later growth has to unwrap
+    read = 900;
+    push(1500);  // wraps round the 2 KiB storage
+    EXPECT_EQ(ring.allocated(), 2048u);
+    // Out-of-order bytes far ahead: the storage grows to hold them, wrapped data and all.
+    chunk.resize(500);
+    for (std::size_t i = 0; i < 500; ++i) chunk[i] = pattern(written + 20'000 + i);
+    ring.write_ahead(20'000, chunk);
+    EXPECT_EQ(ring.allocated(), 32768u);
+    push(20'000);  // fills the gap
+    ring.commit_ahead(500);
+    written += 500;
+    EXPECT_EQ(ring.size(), written - read);
+    std::vector<std::byte> out(ring.size());
+    ring.copy_out(0, out);
+    for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], pattern(read + i)) << "byte " << read + i;
+    // Never beyond the capacity.
+    ring.consume(ring.size());
+    push(99'000);
+    EXPECT_EQ(ring.allocated(), 100'000u);
+    ring.consume(ring.size());
+    ring.release();
+    EXPECT_EQ(ring.allocated(), 0u);
 }
 
 }  // namespace
