@@ -154,9 +154,10 @@ private:
     std::uint32_t new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options);
     ListenerSlot* find_listener(const Endpoint& local, std::uint32_t& index);
     bool tuple_in_use(const FourTuple& tuple) const;
-    std::uint32_t find_connection(const FourTuple& tuple) const {
-        return demux_.find(tuple_hash_(tuple), [&](std::uint32_t index) { return slots_[index].tcb->tuple() == tuple; });
+    std::uint32_t find_connection(const FourTuple& tuple, std::uint64_t hash) const {
+        return demux_.find(hash, [&](std::uint32_t index) { return slots_[index].tcb->tuple() == tuple; });
     }
+    std::uint32_t find_connection(const FourTuple& tuple) const { return find_connection(tuple, tuple_hash_(tuple)); }
     bool port_in_use(std::uint16_t port) const;
     // Frees TCBs that are CLOSED, and moves those in TIME_WAIT to compact entries, once no user holds them.
     void reap();
@@ -300,7 +301,9 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     const FourTuple tuple{{ip.destination(), segment.destination_port}, {ip.source(), segment.source_port}};
     trace_segment(tuple, Direction::in, segment);
 
-    if (const std::uint32_t found = find_connection(tuple); found != stack::ConnectionIndex::none) {
+    // One keyed hash of the tuple serves both tables.
+    const std::uint64_t tuple_hash = tuple_hash_(tuple);
+    if (const std::uint32_t found = find_connection(tuple, tuple_hash); found != stack::ConnectionIndex::none) {
         ConnectionSlot& slot = slots_[found];
         Tcb& tcb = *slot.tcb;
         // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
@@ -320,7 +323,7 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     }
     // A SYN that may take over a TIME_WAIT entry must start beyond its numbers (RFC 9293 3.6.1 / RFC 6191).
     std::optional<Seq> iss_floor;
-    if (tcp::TimeWaitEntry* entry = time_waits_.find(tuple)) {
+    if (tcp::TimeWaitEntry* entry = time_waits_.find(tuple, tuple_hash)) {
         bool reopen = false;
         time_wait_segment(*entry, segment, reopen);
         if (!reopen) return;

@@ -85,6 +85,9 @@ public:
     // may move entries (the last one into the hole).
     TimeWaitEntry* find(const FourTuple& tuple);
     const TimeWaitEntry* find(const FourTuple& tuple) const;
+    // The same, given the tuple's hash under this table's key (a FourTupleHash of the same key), when the
+    // caller has computed it already.
+    TimeWaitEntry* find(const FourTuple& tuple, std::uint64_t hash);
     // Adds an entry that expires at expiry_us (if the tuple is present, replaces its state and expiry).
     // Throws std::length_error beyond max_size().
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);
