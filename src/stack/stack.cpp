@@ -56,6 +56,50 @@ private:
     std::vector<std::unique_ptr<T>> spares_;
 };
 
+// TCB storage by slot number: chunks of cells that never move, so that opening a connection is a
+// placement new (no allocation, no allocator header, neighbours in memory). A chunk whose cells are all
+// free is given back, except for a few kept for the next connections, so that a stack whose connections
+// have closed (into TIME_WAIT, say) does not keep their memory.
+class TcbCells {
+public:
+    static constexpr std::size_t per_chunk = 256;
+    static constexpr std::size_t spare_chunks = 2;
+
+    // The cell of slot `index`, which comes into use.
+    void* take(std::uint32_t index) {
+        const std::size_t chunk = index / per_chunk;
+        if (chunks_.size() <= chunk) {
+            chunks_.resize(chunk + 1);
+            live_.resize(chunk + 1, 0);
+        }
+        if (!chunks_[chunk]) {
+            chunks_[chunk] = std::make_unique_for_overwrite<Cell[]>(per_chunk);
+        } else if (live_[chunk] == 0) {
+            --empty_chunks_;
+        }
+        ++live_[chunk];
+        return &chunks_[chunk][index % per_chunk];
+    }
+    // Slot `index` is out of use (its TCB destroyed).
+    void give_back(std::uint32_t index) {
+        const std::size_t chunk = index / per_chunk;
+        if (--live_[chunk] != 0) return;
+        if (empty_chunks_ < spare_chunks) {
+            ++empty_chunks_;
+        } else {
+            chunks_[chunk].reset();
+        }
+    }
+
+private:
+    struct alignas(tcp::Tcb) Cell {
+        std::byte bytes[sizeof(tcp::Tcb)];
+    };
+    std::vector<std::unique_ptr<Cell[]>> chunks_;
+    std::vector<std::uint16_t> live_;  // TCBs in each chunk
+    std::size_t empty_chunks_ = 0;     // allocated chunks with no TCB
+};
+
 struct EndpointHash {
     std::size_t operator()(const Endpoint& e) const {
         return std::hash<std::uint64_t>{}(std::uint64_t{e.address.value()} << 16 | e.port);
@@ -67,7 +111,7 @@ struct EndpointHash {
 class Stack::Impl final : public tcp::TcbHost {
 public:
     struct ConnectionSlot {
-        std::unique_ptr<Tcb> tcb;
+        Tcb* tcb = nullptr;          // in tcb_cells_ at this slot's number, while the slot is in use
         std::uint32_t generation = 0;
         bool user_holds = false;     // a Connection handle refers to it
         bool lingering = false;      // closed with linger {on, t}: the handle lasts until the FIN is acked or t
@@ -94,6 +138,13 @@ public:
           output_(std::size_t{config_.mtu} + 64),
           tuple_hash_{secret_},
           time_waits_(secret_) {}
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+    ~Impl() {
+        for (ConnectionSlot& slot : slots_) {
+            if (slot.tcb != nullptr) slot.tcb->~Tcb();  // in tcb_cells_, which outlives this loop
+        }
+    }
 
     // --- TcbHost ---
     std::uint64_t now_us() const override { return now_; }
@@ -188,6 +239,7 @@ private:
     // Declared before the slots: a TCB gives back what it holds of these when destroyed.
     SparePool<tcp::SackScoreboard> scoreboards_;
     SparePool<tcp::OutOfOrder> out_of_order_ranges_;
+    TcbCells tcb_cells_;
     tcp::BufferPool buffer_pool_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
@@ -489,7 +541,7 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
         slots_.emplace_back();
     }
     ConnectionSlot& slot = slots_[index];
-    slot.tcb = std::make_unique<Tcb>(*this, tuple, options);
+    slot.tcb = new (tcb_cells_.take(index)) Tcb(*this, tuple, options);
     slot.user_holds = false;
     slot.lingering = false;
     slot.listener = 0;
@@ -551,7 +603,9 @@ void Stack::Impl::reap() {
             ++port_users_[tcb.tuple().local.port];
         }
         unhash(index);
-        slot.tcb.reset();
+        slot.tcb->~Tcb();
+        slot.tcb = nullptr;
+        tcb_cells_.give_back(index);
         ++slot.generation;
         free_slots_.push_back(index);
     }
@@ -582,7 +636,7 @@ Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
     if (index >= slots_.size()) return nullptr;
     ConnectionSlot& slot = slots_[index];
     if (!slot.tcb || slot.generation != generation || !slot.user_holds) return nullptr;
-    return slot.tcb.get();
+    return slot.tcb;
 }
 
 bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
