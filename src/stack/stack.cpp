@@ -28,7 +28,10 @@ using wire::TcpFlags;
 std::error_code errno_code(std::errc value) { return std::make_error_code(value); }
 
 // Buffers that can carry a connection: empty ones would leave it a zero window for ever.
-bool usable(const tcp::ConnectionOptions& options) { return options.send_buffer > 0 && options.receive_buffer > 0; }
+// and sizes and times a TCB can keep exactly.
+bool usable(const tcp::ConnectionOptions& options) {
+    return options.send_buffer > 0 && options.receive_buffer > 0 && tcp::StoredOptions::representable(options);
+}
 
 // Objects a connection needs only now and then (a SACK scoreboard, out-of-order ranges), kept for reuse
 // so that the packet path does not allocate, up to a bound on what an idle stack holds.

@@ -31,6 +31,12 @@ bool OutOfOrder::holds(wire::Seq begin, wire::Seq end) const {
     return false;
 }
 
+void OutOfOrder::touch(wire::Seq seq) {
+    for (std::size_t i = 0; i < count_; ++i) {
+        if (ranges_[i].begin <= seq && seq < ranges_[i].end) ranges_[i].touched = ++clock_;
+    }
+}
+
 void OutOfOrder::sack_blocks(wire::TcpOptions& options, std::size_t most) const {
     std::array<const Range*, max_ranges> order{};
     for (std::size_t i = 0; i < count_; ++i) order[i] = &ranges_[i];

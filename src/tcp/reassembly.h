@@ -28,6 +28,8 @@ public:
 
     // Whether [begin, end) is all held already.
     bool holds(wire::Seq begin, wire::Seq end) const;
+    // Makes the range holding seq the most recently changed (its SACK block goes first).
+    void touch(wire::Seq seq);
     bool empty() const { return count_ == 0; }
     std::size_t size() const { return count_; }
     // Appends up to `most` SACK blocks, the most recently changed range first.

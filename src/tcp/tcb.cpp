@@ -32,7 +32,9 @@ bool StoredOptions::representable(const ConnectionOptions& o) {
     return o.msl_us <= UINT32_MAX && o.linger.timeout_us <= UINT32_MAX && o.send_buffer <= UINT32_MAX / 2 &&
            o.receive_buffer <= UINT32_MAX / 2 && o.keepalive_idle_us % 1000 == 0 &&
            o.keepalive_idle_us / 1000 <= UINT32_MAX && o.keepalive_interval_us % 1000 == 0 &&
-           o.keepalive_interval_us / 1000 <= UINT32_MAX && o.keepalive_probes <= 255;
+           o.keepalive_interval_us / 1000 <= UINT32_MAX && o.keepalive_probes <= 255 &&
+           // Zero would probe without end, or give up at once (Linux refuses these too).
+           o.keepalive_idle_us >= 1000 && o.keepalive_interval_us >= 1000 && o.keepalive_probes >= 1;
 }
 
 StoredOptions StoredOptions::from(const ConnectionOptions& o) {
@@ -297,16 +299,22 @@ void Tcb::send_reset_and_close() {
 }
 
 std::error_code Tcb::set_options(const ConnectionOptions& options) {
-    bool send_changes = options.send_buffer != send_buffer_.capacity();
-    bool receive_changes = options.receive_buffer != receive_buffer_.capacity();
-    if ((send_changes && !send_buffer_.empty()) || (receive_changes && !receive_buffer_.empty())) {
-        return errno_code(std::errc::device_or_resource_busy);
-    }
     if (options.send_buffer == 0 || options.receive_buffer == 0 || !StoredOptions::representable(options)) {
         return errno_code(std::errc::invalid_argument);
     }
+    // Against the sizes as set (the receive ring also holds the slack of scaled windows). A receive buffer
+    // with bytes held beyond a hole is busy, though nothing in it can be read yet.
+    const bool send_changes = options.send_buffer != options_.send_buffer;
+    const bool receive_changes = options.receive_buffer != options_.receive_buffer;
+    if ((send_changes && !send_buffer_.empty()) ||
+        (receive_changes && (!receive_buffer_.empty() || out_of_order_ != nullptr))) {
+        return errno_code(std::errc::device_or_resource_busy);
+    }
     if (send_changes) send_buffer_.set_capacity(options.send_buffer);
-    if (receive_changes) receive_buffer_.set_capacity(options.receive_buffer);
+    if (receive_changes) {
+        const std::size_t slack = receive_buffer_.capacity() > options_.receive_buffer ? window_slack() : 0;
+        receive_buffer_.set_capacity(options.receive_buffer + slack);
+    }
     const bool keepalive_changes = options.keepalive != options_.keepalive ||
                                    options.keepalive_idle_us != options_.keepalive_idle_us();
     options_ = StoredOptions::from(options);
@@ -700,6 +708,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             const std::uint32_t echo = segment.options.timestamps->echo_reply;
             if (!timed_out_ || static_cast<std::int32_t>(echo - timeout_ts_) >= 0) {
                 rtt_.add_sample(std::uint64_t{ts_now() - echo} * 1000);
+                timed_out_ = false;  // the peer's echoes only move forward: later ones are after it too
             }
             rtt_timing_ = false;
         } else if (rtt_timing_ && ack > rtt_seq_) {
@@ -842,6 +851,12 @@ void Tcb::enter_recovery() {
         rxt_end_ = end;
         arm_retransmission();
     }
+    // RFC 6675 section 5 step 4.3: RescueRxt = HighRxt, so that no rescue goes before this retransmission
+    // is acknowledged.
+    rescue_sent_ = true;
+    rescue_end_ = rxt_end_;
+    // A tail loss probe still unresolved is part of this loss: the window is reduced once (as Linux).
+    probe_outstanding_ = false;
 }
 
 void Tcb::exit_recovery() {
@@ -878,15 +893,17 @@ void Tcb::sack_recovery_output() {
     const std::uint32_t mss = effective_mss();
     bool restart_timer = false;
     // Every pass sends a segment, and each raises the pipe, so cwnd ends the loop; the count is a backstop.
-    for (std::uint32_t pass = 0; pass <= congestion_.cwnd() / mss + 1; ++pass) {
+    // New data Nagle or SWS avoidance holds back is no reason to stop: NextSeg is asked again without it.
+    bool new_data = new_data_sendable();
+    for (std::uint32_t pass = 0; pass <= congestion_.cwnd() / mss + 2; ++pass) {
         SackScoreboard::Flight flight{snd_una_, snd_max_, rxt_end_, std::nullopt, mss};
         if (rescue_sent_) flight.rescue_end = rescue_end_;
         if (scoreboard_->pipe(flight) + std::uint64_t{mss} > congestion_.cwnd()) break;
-        const auto next = scoreboard_->next_segment(flight, new_data_sendable());
+        const auto next = scoreboard_->next_segment(flight, new_data);
         if (!next) break;
         if (next->rule == SackScoreboard::SendRange::Rule::new_data) {
             const std::int64_t room = std::int64_t{snd_wnd_} - static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
-            if (!send_next_segment(room, restart_timer)) break;
+            if (!send_next_segment(room, restart_timer)) new_data = false;
             continue;
         }
         const Seq end = retransmit(next->begin, next->end);
@@ -994,8 +1011,10 @@ void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScorebo
         probe_outstanding_ = false;
         ++host_.counters().TCPLossProbeRecovery;
         if (!congestion_.in_recovery()) {
-            congestion_.on_enter_recovery(LossRecovery::sack, flight());
-            congestion_.on_exit_recovery(flight());
+            // One reduction, from the window (the flight after this ACK may be nearly nothing): ssthresh
+            // as for a loss, and cwnd down to it.
+            congestion_.on_enter_recovery(LossRecovery::sack, congestion_.cwnd());
+            congestion_.on_exit_recovery(congestion_.ssthresh());
         }
     } else if (ack == snd_una_ && segment.payload.empty() && !sack.sacked_new_data() && !advanced) {
         probe_outstanding_ = false;  // a pure duplicate ACK: the original and the probe both arrived
@@ -1027,6 +1046,7 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
     if (out_of_order_ == nullptr) out_of_order_ = host_.acquire_out_of_order();
     if (out_of_order_->holds(seq, seq + static_cast<std::uint32_t>(length))) {
         note_duplicate(seq, seq + static_cast<std::uint32_t>(length), true);
+        out_of_order_->touch(seq);  // RFC 2883 4.2: the range holding it follows the D-SACK block
         return;
     }
     if (!out_of_order_->add(seq, seq + static_cast<std::uint32_t>(length))) {
@@ -1377,7 +1397,7 @@ void Tcb::on_retransmission_timeout() {
         probe_outstanding_ = false;
         // RFC 2018 section 8: the receiver may have reneged. Its SACKs are believed through one timeout
         // (the resend skips what they cover) but not through a second, or after it was seen to renege.
-        if (scoreboard_ != nullptr && (scoreboard_suspect_ || retries_ > 0)) {
+        if (scoreboard_ != nullptr && (scoreboard_suspect_ || retries_ > 1)) {  // retries_ counts this one
             scoreboard_->clear();
             scoreboard_suspect_ = false;
         }

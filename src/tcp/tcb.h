@@ -81,8 +81,8 @@ struct StoredOptions {
     bool nodelay = false;
     bool keepalive = false;
 
-    // Whether the options can be kept exactly (the limits above, probes up to 255, times of keepalive in
-    // whole milliseconds).
+    // Whether the options can be kept exactly (the limits above, probes from 1 to 255, keepalive times in
+    // whole milliseconds, at least one).
     static bool representable(const ConnectionOptions& options);
     static StoredOptions from(const ConnectionOptions& options);
     ConnectionOptions expand() const;

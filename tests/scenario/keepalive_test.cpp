@@ -95,5 +95,26 @@ TEST(Keepalive, CloseStopsIt) {
     EXPECT_EQ(t.stack.counters().TCPKeepAlive, 0u);
 }
 
+TEST(Keepalive, ZeroTimesOrProbes_AreRefused) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    for (int which = 0; which < 3; ++which) {
+        tcp::ConnectionOptions options = o.connection.options();
+        options.keepalive = true;
+        if (which == 0) options.keepalive_idle_us = 0;
+        if (which == 1) options.keepalive_interval_us = 0;
+        if (which == 2) options.keepalive_probes = 0;
+        EXPECT_EQ(o.connection.set_options(options), std::make_error_code(std::errc::invalid_argument)) << which;
+    }
+    // And buffers too large to keep, at listen and connect.
+    tcp::ConnectionOptions huge = o.connection.options();
+    huge.send_buffer = std::size_t{1} << 32;
+    ListenOptions listen_options;
+    listen_options.connection = huge;
+    EXPECT_EQ(t.stack.listen({{}, 81}, 8, listen_options).error(), std::make_error_code(std::errc::invalid_argument));
+    EXPECT_EQ(t.stack.connect({SegmentScript::peer_address, 9}, std::nullopt, &huge).error(),
+              std::make_error_code(std::errc::invalid_argument));
+}
+
 }  // namespace
 }  // namespace tcpp

@@ -141,22 +141,65 @@ TEST(SackRecovery, Rfc6675_IsLost_StartsRecoveryBeforeThreeDuplicates) {
     EXPECT_EQ(t.stack.counters().TCPSackRecovery, 1u);
 }
 
+TEST(SackRecovery, Rfc6675_RescueRetransmission_OnceTheFirstResendIsAcknowledged) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 10);  // nothing more to send
+    // Segment 0 lost, 1 to 9 SACKed at once: recovery; segment 0 goes, once (RescueRxt = HighRxt at the
+    // start of recovery, RFC 6675 5 step 4.3, so no rescue repeats it).
+    t.inject(sack_ack(o, 0, {{1, 10}}));
+    t.expect(data(o, 0));
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.counters().RetransSegs, 1u);
+}
+
 TEST(SackRecovery, Rfc6675_RescueRetransmission_WhenNothingElseMayGo) {
     SegmentScript t;
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 10);  // nothing more to send
-    // Segment 0 lost, 1 to 3 SACKed: recovery, cwnd 7000, pipe 1000 + 6000 (4 to 9).
+    // Segment 0 lost, 1 to 3 SACKed: recovery, cwnd 7000; segment 0 goes.
     t.inject(sack_ack(o, 0, {{1, 4}}));
     t.expect(data(o, 0));
     t.expect_nothing();
-    // More SACKs: 4 and 5 arrived, pipe 5000 (0 resent, 6 to 9), room 2000. No lost segment is left
-    // unresent, no new data, nothing unSACKed below the highest SACK: NextSeg rule 4 resends, once, the
-    // segment holding the highest unSACKed octet.
     t.inject(sack_ack(o, 0, {{1, 6}}));
+    t.expect_nothing();  // no rescue before the resend is acknowledged
+    // The resend arrives: ACK of 0 to 5, below the recovery point (10). Pipe 4000 (6 to 9), room 3000; no
+    // lost segment, no new data, nothing unSACKed below the highest SACK: NextSeg rule 4 resends, once,
+    // the segment holding the highest unSACKed octet.
+    t.inject(sack_ack(o, 6, {}));
     t.expect(data(o, 9).psh());
     t.expect_nothing();
-    t.inject(sack_ack(o, 0, {{1, 7}}));
-    t.expect_nothing() ;  // the rescue goes once per recovery
+    t.inject(sack_ack(o, 7, {}));
+    t.expect_nothing();  // once per recovery
+}
+
+// New data that Nagle holds back (a short tail, data in flight) is no reason to stop recovery: NextSeg
+// is asked again without it, and the rescue goes at once rather than at the RTO.
+TEST(SackRecovery, Rfc6675_NewDataHeldByNagle_DoesNotStallRecovery) {
+    SegmentScript t;
+    OpenOptions options;
+    options.peer_mss = mss;
+    options.rtt_us = 100'000;
+    options.peer_sack_permitted = true;
+    options.connection.send_buffer = 256 * 1024;
+    options.connection.nodelay = false;
+    Opened o = t.open_server(options);
+    std::string all;
+    for (std::uint32_t i = 0; i < 10; ++i) all += segment_of(i);
+    all += std::string(100, '!');
+    ASSERT_EQ(o.connection.send(wire::as_bytes(all.data(), all.size())).value_or(0), all.size());
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(data(o, i));
+    t.expect_nothing();
+    // Segments 0 and 9 lost.
+    t.inject(sack_ack(o, 0, {{1, 2}}));
+    t.inject(sack_ack(o, 0, {{1, 3}}));
+    t.inject(sack_ack(o, 0, {{1, 4}}));
+    t.expect(data(o, 0));
+    for (std::uint32_t k = 5; k <= 9; ++k) t.inject(sack_ack(o, 0, {{1, k}}));
+    t.expect_nothing();
+    t.inject(sack_ack(o, 9, {}));  // the resent 0 arrived: a partial ACK, 9 still missing
+    t.expect(data(o, 9));          // the rescue, now, not after the RTO
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
 }
 
 TEST(SackRecovery, Rfc8985_7_TailLossProbe_ResendsTheLastSegmentAfterTwoRtts) {
@@ -232,8 +275,9 @@ TEST(SackRecovery, Rfc2018_8_AfterATimeout_TheResendSkipsWhatWasSacked) {
     // Then the RTO, 300 ms after the probe: segment 0 alone (cwnd one segment).
     t.expect_after(300'000, data(o, 0).psh());
     t.expect_nothing();
-    // Its ACK doubles cwnd to 2: segment 1 goes, then 4, for 2 and 3 were SACKed.
-    t.inject(sack_ack(o, 1, {{2, 4}}));
+    // Its ACK doubles cwnd to 2: segment 1 goes, then 4, for 2 and 3 were SACKed: the scoreboard is
+    // believed through one timeout (this ACK repeats no SACK block).
+    t.inject(sack_ack(o, 1, {}));
     t.expect(data(o, 1));
     t.expect(data(o, 4));
     t.expect_nothing();
@@ -264,6 +308,37 @@ TEST(Dsack, Rfc2883_4_2_ADuplicateHeldOutOfOrder_DsackThenItsRange) {
     t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(chunk));
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 200, o.rcv_nxt + 300).sack(o.rcv_nxt + 200, o.rcv_nxt + 300));
     EXPECT_EQ(t.stack.counters().TCPDSACKOfoSent, 1u);
+}
+
+TEST(Dsack, Rfc2883_4_2_TheRangeHoldingTheDuplicateFollowsTheDsackBlock) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    const std::string chunk(100, 'z');
+    t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 200, o.rcv_nxt + 300));
+    t.inject(Seg{}.seq(o.rcv_nxt + 500).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 500, o.rcv_nxt + 600).sack(o.rcv_nxt + 200, o.rcv_nxt + 300));
+    // A duplicate of the older range: D-SACK, then the range that holds it, then the other.
+    t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(chunk));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 200, o.rcv_nxt + 300).sack(o.rcv_nxt + 200, o.rcv_nxt + 300).sack(o.rcv_nxt + 500, o.rcv_nxt + 600));
+}
+
+// Options that change nothing about the buffers do not disturb data held beyond a hole; a new receive
+// buffer size waits until none is held (EBUSY).
+TEST(Dsack, SetOptionsWithDataHeldOutOfOrder_KeepsItIntact) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    t.inject(Seg{}.seq(o.rcv_nxt + 100).ack(o.snd_nxt).payload(std::string(100, 'B')));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).sack(o.rcv_nxt + 100, o.rcv_nxt + 200));
+    tcp::ConnectionOptions options = o.connection.options();
+    options.receive_buffer *= 2;
+    EXPECT_EQ(o.connection.set_options(options), std::make_error_code(std::errc::device_or_resource_busy));
+    EXPECT_FALSE(o.connection.set_linger({.on = true, .timeout_us = 5'000'000}));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload(std::string(100, 'A')));
+    std::string got(300, '?');
+    auto n = o.connection.receive(std::as_writable_bytes(std::span{got}));
+    ASSERT_TRUE(n);
+    EXPECT_EQ(got.substr(0, *n), std::string(100, 'A') + std::string(100, 'B'));
 }
 
 }  // namespace
