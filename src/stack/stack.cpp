@@ -159,6 +159,19 @@ public:
     void release_scoreboard(tcp::SackScoreboard* scoreboard) override { scoreboards_.release(scoreboard); }
     tcp::OutOfOrder* acquire_out_of_order() override { return out_of_order_ranges_.acquire(); }
     void release_out_of_order(tcp::OutOfOrder* ranges) override { out_of_order_ranges_.release(ranges); }
+    tcp::Flow* acquire_flow() override {
+        if (spare_flows_.empty()) return new tcp::Flow(&buffer_pool_);
+        tcp::Flow* flow = spare_flows_.back().release();
+        spare_flows_.pop_back();
+        return flow;
+    }
+    void release_flow(tcp::Flow* flow) override {
+        if (spare_flows_.size() >= SparePool<tcp::Flow>::max_spares) {
+            delete flow;
+            return;
+        }
+        spare_flows_.emplace_back(flow);
+    }
     tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
@@ -242,8 +255,9 @@ private:
     // Declared before the slots: a TCB gives back what it holds of these when destroyed.
     SparePool<tcp::SackScoreboard> scoreboards_;
     SparePool<tcp::OutOfOrder> out_of_order_ranges_;
-    TcbCells tcb_cells_;
     tcp::BufferPool buffer_pool_;
+    std::vector<std::unique_ptr<tcp::Flow>> spare_flows_;  // after buffer_pool_: their rings return to it
+    TcbCells tcb_cells_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
     tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
@@ -514,7 +528,7 @@ void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment,
     assert(total <= buffer.size());
     if (payload_length > 0) {
         wire::MutableBytes payload = buffer.subspan(ip_header + tcp_header, payload_length);
-        tcb->send_buffer().copy_out(payload_offset, payload);
+        tcb->copy_send_data(payload_offset, payload);
         segment.payload = payload;
     }
     wire::Ipv4Header ip;
@@ -920,12 +934,12 @@ bool Connection::writable() const {
 
 std::size_t Connection::bytes_unread() const {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
-    return tcb ? tcb->receive_buffer().size() : 0;
+    return tcb ? tcb->receive_queued() : 0;
 }
 
 std::size_t Connection::bytes_unacknowledged() const {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
-    return tcb ? tcb->send_buffer().size() : 0;
+    return tcb ? tcb->send_queued() : 0;
 }
 
 Result<tcp::ConnectionInfo> Connection::info() const {

@@ -45,6 +45,12 @@ public:
     void commit_ahead(std::size_t n);
     // Frees the storage if the ring is empty and nothing is held ahead (the caller knows which).
     void release();
+    // Drops everything held and frees the storage.
+    void release_storage() {
+        size_ = 0;
+        head_ = 0;
+        free_storage();
+    }
 
 private:
     std::unique_ptr<std::byte[]> take(std::size_t size);

@@ -42,6 +42,7 @@ struct ConnectionInfo {
     std::uint32_t sacked = 0;               // bytes above SND.UNA the peer has SACKed
     std::size_t sacked_ranges = 0;
     bool loss_probe_outstanding = false;    // a tail loss probe (RFC 8985) awaits resolution
+    bool active = false;                    // holds transfer state (a Flow): false when idle
 };
 
 }  // namespace tcpp::tcp

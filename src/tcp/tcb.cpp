@@ -28,6 +28,12 @@ std::uint8_t offered_window_shift(std::size_t max_receive_buffer, std::size_t re
 
 }  // namespace
 
+// At the end of every event (user call, segment, timer): give the Flow back if the connection fell idle.
+struct Tcb::IdleCheck {
+    Tcb& tcb;
+    ~IdleCheck() { tcb.release_flow_if_idle(); }
+};
+
 bool StoredOptions::representable(const ConnectionOptions& o) {
     return o.msl_us <= UINT32_MAX && o.linger.timeout_us <= UINT32_MAX && o.send_buffer <= UINT32_MAX / 2 &&
            o.receive_buffer <= UINT32_MAX / 2 && o.keepalive_idle_us % 1000 == 0 &&
@@ -71,12 +77,16 @@ Tcb::Tcb(TcbHost& host, const FourTuple& tuple, const ConnectionOptions& options
     : host_(host),
       tuple_(tuple),
       options_(StoredOptions::from(options)),
-      send_buffer_(options.send_buffer, &host.buffer_pool()),
-      receive_buffer_(options.receive_buffer, &host.buffer_pool()),
       rtt_(host.config().rto),
       congestion_(host.config().congestion, host.config().mss) {}
 
 Tcb::~Tcb() {
+    if (flow_ != nullptr) {
+        flow_->send_buffer.release_storage();
+        flow_->receive_buffer.release_storage();
+        host_.timers().cancel(flow_->delayed_ack_timer);
+        host_.release_flow(flow_);
+    }
     if (scoreboard_ != nullptr) host_.release_scoreboard(scoreboard_);
     if (out_of_order_ != nullptr) host_.release_out_of_order(out_of_order_);
 }
@@ -105,7 +115,7 @@ void Tcb::enter_closed(std::error_code error) {
     ack_pending_ = false;
     host_.timers().cancel(retransmission_timer_);
     host_.timers().cancel(user_timer_);
-    host_.timers().cancel(delayed_ack_timer_);
+    if (flow_ != nullptr) host_.timers().cancel(flow_->delayed_ack_timer);
     if (scoreboard_ != nullptr) {
         host_.release_scoreboard(scoreboard_);
         scoreboard_ = nullptr;
@@ -165,8 +175,8 @@ void Tcb::send_syn() {
         ++total_retransmits_;
     } else {
         rtt_timing_ = true;
-        rtt_seq_ = iss_;
-        rtt_sent_us_ = host_.now_us();
+        flow().rtt_seq = iss_;
+        flow_->rtt_sent_us = host_.now_us();
     }
     snd_nxt_ = iss_ + 1;
     if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
@@ -177,6 +187,7 @@ void Tcb::send_syn() {
 // User calls
 
 std::size_t Tcb::send(wire::Bytes data, std::error_code& error) {
+    const IdleCheck idle_check{*this};
     error.clear();
     if (error_ != 0) {
         error = this->error();
@@ -195,21 +206,23 @@ std::size_t Tcb::send(wire::Bytes data, std::error_code& error) {
         error = errno_code(std::errc::broken_pipe);
         return 0;
     }
-    std::size_t queued = send_buffer_.push(data);
+    std::size_t queued = data.empty() ? 0 : flow().send_buffer.push(data);
     if (queued == 0 && !data.empty()) error = errno_code(std::errc::resource_unavailable_try_again);
     output();
     return queued;
 }
 
 std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
+    const IdleCheck idle_check{*this};
     error.clear();
-    if (!receive_buffer_.empty()) {
-        std::size_t n = std::min(out.size(), receive_buffer_.size());
+    if (receive_queued() != 0) {
+        ByteRing& receive_buffer = flow_->receive_buffer;
+        std::size_t n = std::min(out.size(), receive_buffer.size());
         std::uint32_t window_before = rcv_wnd();
-        receive_buffer_.copy_out(0, out.first(n));
-        receive_buffer_.consume(n);
+        receive_buffer.copy_out(0, out.first(n));
+        receive_buffer.consume(n);
         // Drained: the buffer goes back to the pool, unless bytes are held ahead of RCV.NXT.
-        if (receive_buffer_.empty() && out_of_order_ == nullptr) receive_buffer_.release();
+        if (receive_buffer.empty() && out_of_order_ == nullptr) receive_buffer.release();
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
         // by a full segment or half the buffer, whichever is less.
         std::size_t threshold = std::max<std::size_t>(1, std::min<std::size_t>(effective_mss(), std::size_t{options_.receive_buffer} / 2));
@@ -230,6 +243,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
 }
 
 std::error_code Tcb::shutdown_write() {
+    const IdleCheck idle_check{*this};
     if (error_ != 0) return this->error();
     switch (state_) {
     case State::syn_received:
@@ -241,19 +255,20 @@ std::error_code Tcb::shutdown_write() {
     default: return {};  // already sending or sent our FIN
     }
     fin_queued_ = true;
-    fin_seq_ = send_buffer_seq() + static_cast<std::uint32_t>(send_buffer_.size());
+    fin_seq_ = send_buffer_seq() + static_cast<std::uint32_t>(send_queued());
     set_state(state_ == State::close_wait ? State::last_ack : State::fin_wait_1);
     output();
     return {};
 }
 
 void Tcb::close() {
+    const IdleCheck idle_check{*this};
     user_closed_ = true;
     // RFC 2525 2.17: closing with data the user never read loses it; tell the peer with a reset. Checked
     // before linger {on, 0}, as Linux's tcp_close does, so such a close counts as TCPAbortOnClose.
     // Not in TIME_WAIT: both sides have closed, nothing is left to reset, and a reset would cut TIME_WAIT
     // short (Linux's socket is CLOSED by then, its TIME_WAIT kept apart, and tcp_close sends nothing).
-    if (!receive_buffer_.empty() && is_synchronized(state_) && state_ != State::time_wait) {
+    if (receive_queued() != 0 && is_synchronized(state_) && state_ != State::time_wait) {
         ++host_.counters().TCPAbortOnClose;
         send_reset_and_close();
         return;
@@ -281,6 +296,7 @@ void Tcb::close() {
 }
 
 void Tcb::abort() {
+    const IdleCheck idle_check{*this};
     user_closed_ = true;
     switch (state_) {
     case State::syn_received:
@@ -299,6 +315,7 @@ void Tcb::send_reset_and_close() {
 }
 
 std::error_code Tcb::set_options(const ConnectionOptions& options) {
+    const IdleCheck idle_check{*this};
     if (options.send_buffer == 0 || options.receive_buffer == 0 || !StoredOptions::representable(options)) {
         return errno_code(std::errc::invalid_argument);
     }
@@ -306,14 +323,13 @@ std::error_code Tcb::set_options(const ConnectionOptions& options) {
     // with bytes held beyond a hole is busy, though nothing in it can be read yet.
     const bool send_changes = options.send_buffer != options_.send_buffer;
     const bool receive_changes = options.receive_buffer != options_.receive_buffer;
-    if ((send_changes && !send_buffer_.empty()) ||
-        (receive_changes && (!receive_buffer_.empty() || out_of_order_ != nullptr))) {
+    if ((send_changes && send_queued() != 0) ||
+        (receive_changes && (receive_queued() != 0 || out_of_order_ != nullptr))) {
         return errno_code(std::errc::device_or_resource_busy);
     }
-    if (send_changes) send_buffer_.set_capacity(options.send_buffer);
-    if (receive_changes) {
-        const std::size_t slack = receive_buffer_.capacity() > options_.receive_buffer ? window_slack() : 0;
-        receive_buffer_.set_capacity(options.receive_buffer + slack);
+    if (send_changes && flow_ != nullptr) flow_->send_buffer.set_capacity(options.send_buffer);
+    if (receive_changes && flow_ != nullptr) {
+        flow_->receive_buffer.set_capacity(options.receive_buffer + (window_scaling_ ? window_slack() : 0));
     }
     const bool keepalive_changes = options.keepalive != options_.keepalive ||
                                    options.keepalive_idle_us != options_.keepalive_idle_us();
@@ -325,12 +341,12 @@ std::error_code Tcb::set_options(const ConnectionOptions& options) {
     return {};
 }
 
-bool Tcb::readable() const { return !receive_buffer_.empty() || fin_received_ || error_ != 0; }
+bool Tcb::readable() const { return receive_queued() != 0 || fin_received_ || error_ != 0; }
 
 bool Tcb::writable() const {
     if (error_ != 0) return true;
     bool can_send = state_ == State::established || state_ == State::close_wait;
-    return can_send && !fin_queued_ && send_buffer_.free_space() > 0;
+    return can_send && !fin_queued_ && send_queued() < options_.send_buffer;
 }
 
 bool Tcb::close_complete() const {
@@ -338,8 +354,8 @@ bool Tcb::close_complete() const {
 }
 
 std::size_t Tcb::window_space() const {
-    const std::size_t free = receive_buffer_.free_space();
-    const std::size_t slack = receive_buffer_.capacity() > options_.receive_buffer ? window_slack() : 0;
+    const std::size_t free = receive_free();
+    const std::size_t slack = window_scaling_ ? window_slack() : 0;
     return free > slack ? free - slack : 0;
 }
 
@@ -355,7 +371,7 @@ std::uint32_t Tcb::rcv_wnd() const {
     window = window / unit * unit;
     if (rcv_adv_valid_ && rcv_nxt_ + window < rcv_adv_) {
         const std::uint32_t edge = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
-        const auto storable = static_cast<std::uint32_t>(std::min<std::size_t>(receive_buffer_.free_space(), most));
+        const auto storable = static_cast<std::uint32_t>(std::min<std::size_t>(receive_free(), most));
         window = std::min((edge + unit - 1) / unit * unit, storable / unit * unit);
     }
     return window;
@@ -397,8 +413,8 @@ ConnectionInfo Tcb::info() const {
     info.bytes_acked = bytes_acked_;
     info.bytes_received = bytes_received_;
     info.unacked = static_cast<std::uint32_t>(snd_max_ - snd_una_);
-    info.send_queue = send_buffer_.size();
-    info.receive_queue = receive_buffer_.size();
+    info.send_queue = send_queued();
+    info.receive_queue = receive_queued();
     info.out_of_order_ranges = out_of_order_ != nullptr ? out_of_order_->size() : 0;
     info.cwnd = congestion_.cwnd();
     info.ssthresh = congestion_.ssthresh();
@@ -407,6 +423,7 @@ ConnectionInfo Tcb::info() const {
     info.sacked = scoreboard_ != nullptr ? scoreboard_->sacked_bytes() : 0;
     info.sacked_ranges = scoreboard_ != nullptr ? scoreboard_->size() : 0;
     info.loss_probe_outstanding = probe_outstanding_;
+    info.active = flow_ != nullptr;
     return info;
 }
 
@@ -421,7 +438,7 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     // A passive open offers its shift in the SYN,ACK that follows; an active one offered it in its SYN.
     if (passive_) rcv_wscale_ = offered_window_shift(config.max_receive_buffer, options_.receive_buffer);
     if (!window_scaling_) rcv_wscale_ = 0;
-    if (window_scaling_) receive_buffer_.set_capacity(options_.receive_buffer + window_slack());
+    if (flow_ != nullptr) flow_->receive_buffer.set_capacity(receive_capacity());
     timestamps_ = config.timestamps && options.timestamps.has_value();
     if (timestamps_) ts_recent_ = options.timestamps->value;
     sack_permitted_ = config.sack && options.sack_permitted;
@@ -455,6 +472,7 @@ std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.conf
 // Segment arrival
 
 void Tcb::on_segment(const wire::TcpSegment& segment) {
+    const IdleCheck idle_check{*this};
     last_received_us_ = host_.now_us();
     keepalive_probes_sent_ = 0;
     switch (state_) {
@@ -502,8 +520,8 @@ void Tcb::on_segment_syn_sent(const wire::TcpSegment& segment) {
         if (timestamps_ && segment.options.timestamps->echo_reply != 0) {
             rtt_.add_sample(std::uint64_t{ts_now() - segment.options.timestamps->echo_reply} * 1000);
             rtt_timing_ = false;
-        } else if (rtt_timing_ && segment.ack > rtt_seq_) {
-            rtt_.add_sample(host_.now_us() - rtt_sent_us_);
+        } else if (rtt_timing_ && segment.ack > flow_->rtt_seq) {
+            rtt_.add_sample(host_.now_us() - flow_->rtt_sent_us);
             rtt_timing_ = false;
         }
     }
@@ -691,8 +709,11 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             syn_acked_ = true;
         }
         if (fin_queued_ && ack == fin_seq_ + 1) --acked;
-        send_buffer_.consume(std::min<std::size_t>(acked, send_buffer_.size()));
-        if (send_buffer_.empty()) send_buffer_.release();  // all acknowledged: back to the pool
+        if (flow_ != nullptr) {
+            ByteRing& send_buffer = flow_->send_buffer;
+            send_buffer.consume(std::min<std::size_t>(acked, send_buffer.size()));
+            if (send_buffer.empty()) send_buffer.release();  // all acknowledged: back to the pool
+        }
         bytes_acked_ += acked;
         snd_una_ = ack;
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
@@ -711,8 +732,8 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
                 timed_out_ = false;  // the peer's echoes only move forward: later ones are after it too
             }
             rtt_timing_ = false;
-        } else if (rtt_timing_ && ack > rtt_seq_) {
-            rtt_.add_sample(host_.now_us() - rtt_sent_us_);
+        } else if (rtt_timing_ && ack > flow_->rtt_seq) {
+            rtt_.add_sample(host_.now_us() - flow_->rtt_sent_us);
             rtt_timing_ = false;
         }
         if (acks_syn && !rtt_.has_sample()) fall_back_rto();
@@ -802,14 +823,14 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
         return;
     }
     const bool fills_a_gap = out_of_order_ != nullptr;
-    std::size_t taken = receive_buffer_.push(payload);
+    std::size_t taken = flow().receive_buffer.push(payload);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
     bytes_received_ += taken;
     acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
     // The bytes held out of order that now follow on become part of the stream.
     if (out_of_order_ == nullptr) return;
     while (auto end = out_of_order_->take_from(rcv_nxt_)) {
-        receive_buffer_.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
+        flow_->receive_buffer.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
         bytes_received_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         rcv_nxt_ = *end;
     }
@@ -840,7 +861,7 @@ void Tcb::on_duplicate_ack(const wire::TcpSegment& segment, const SackScoreboard
 void Tcb::enter_recovery() {
     recover_ = snd_max_;
     sack_recovery_ = scoreboard_ != nullptr;
-    rxt_end_ = snd_una_;
+    flow().rxt_end = snd_una_;
     rescue_sent_ = false;
     congestion_.on_enter_recovery(sack_recovery_ ? LossRecovery::sack : LossRecovery::duplicate_acks, flight());
     ++(sack_recovery_ ? host_.counters().TCPSackRecovery : host_.counters().TCPRenoRecovery);
@@ -848,13 +869,13 @@ void Tcb::enter_recovery() {
     const Seq end = retransmit(snd_una_, snd_max_);
     if (end != snd_una_) {
         ++host_.counters().TCPFastRetrans;
-        rxt_end_ = end;
+        flow_->rxt_end = end;
         arm_retransmission();
     }
     // RFC 6675 section 5 step 4.3: RescueRxt = HighRxt, so that no rescue goes before this retransmission
     // is acknowledged.
     rescue_sent_ = true;
-    rescue_end_ = rxt_end_;
+    flow_->rescue_end = flow_->rxt_end;
     // A tail loss probe still unresolved is part of this loss: the window is reduced once (as Linux).
     probe_outstanding_ = false;
 }
@@ -880,6 +901,32 @@ SackScoreboard::UpdateResult Tcb::update_scoreboard(const wire::TcpSegment& segm
     return result;
 }
 
+Flow& Tcb::flow() {
+    if (flow_ == nullptr) {
+        flow_ = host_.acquire_flow();
+        flow_->send_buffer.set_capacity(options_.send_buffer);
+        flow_->receive_buffer.set_capacity(receive_capacity());
+        flow_->delayed_ack_timer.owner = host_index();
+        flow_->unacknowledged_bytes = 0;
+    }
+    return *flow_;
+}
+
+// Idle: nothing buffered or held, nothing in flight or owed, no recovery, probe or measurement under way,
+// and no timer running that reads the Flow (in the states that move data, any retransmission timer does).
+void Tcb::release_flow_if_idle() {
+    if (flow_ == nullptr) return;
+    const Flow& f = *flow_;
+    if (f.send_buffer.size() != 0 || f.receive_buffer.size() != 0 || out_of_order_ != nullptr || scoreboard_ != nullptr) return;
+    if (f.delayed_ack_timer.armed() || f.unacknowledged_bytes != 0 || snd_una_ != snd_max_) return;
+    if (congestion_.in_recovery() || probe_outstanding_ || probe_timer_ || dsack_pending_ || rtt_timing_) return;
+    if (retransmission_timer_.armed() && state_ != State::time_wait && state_ != State::fin_wait_2) return;
+    flow_->send_buffer.release_storage();
+    flow_->receive_buffer.release_storage();
+    host_.release_flow(flow_);
+    flow_ = nullptr;
+}
+
 void Tcb::release_scoreboard_if_empty() {
     if (scoreboard_ == nullptr || !scoreboard_->empty() || congestion_.in_recovery()) return;
     host_.release_scoreboard(scoreboard_);
@@ -896,8 +943,8 @@ void Tcb::sack_recovery_output() {
     // New data Nagle or SWS avoidance holds back is no reason to stop: NextSeg is asked again without it.
     bool new_data = new_data_sendable();
     for (std::uint32_t pass = 0; pass <= congestion_.cwnd() / mss + 2; ++pass) {
-        SackScoreboard::Flight flight{snd_una_, snd_max_, rxt_end_, std::nullopt, mss};
-        if (rescue_sent_) flight.rescue_end = rescue_end_;
+        SackScoreboard::Flight flight{snd_una_, snd_max_, flow().rxt_end, std::nullopt, mss};
+        if (rescue_sent_) flight.rescue_end = flow_->rescue_end;
         if (scoreboard_->pipe(flight) + std::uint64_t{mss} > congestion_.cwnd()) break;
         const auto next = scoreboard_->next_segment(flight, new_data);
         if (!next) break;
@@ -910,9 +957,9 @@ void Tcb::sack_recovery_output() {
         if (end == next->begin) break;
         if (next->rule == SackScoreboard::SendRange::Rule::rescue) {
             rescue_sent_ = true;
-            rescue_end_ = end;
-        } else if (rxt_end_ < end) {
-            rxt_end_ = end;
+            flow_->rescue_end = end;
+        } else if (flow_->rxt_end < end) {
+            flow_->rxt_end = end;
         }
         if (!retransmission_timer_.armed()) arm_retransmission();
     }
@@ -928,15 +975,15 @@ Seq Tcb::retransmit(Seq begin, Seq end, std::size_t most, bool push) {
     }
     const std::size_t offset = static_cast<std::uint32_t>(begin - send_buffer_seq());
     std::size_t length = 0;
-    if (offset < send_buffer_.size()) {
-        length = std::min<std::size_t>({send_buffer_.size() - offset, static_cast<std::uint32_t>(end - begin),
+    if (offset < send_queued()) {
+        length = std::min<std::size_t>({send_queued() - offset, static_cast<std::uint32_t>(end - begin),
                                         std::min<std::size_t>(most, effective_mss())});
     }
     const bool fin = fin_queued_ && fin_seq_ < snd_max_ && begin + static_cast<std::uint32_t>(length) == fin_seq_ &&
                      fin_seq_ < end;
     if (length == 0 && !fin) return begin;
     std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
-    if (length > 0 && (push || offset + length == send_buffer_.size())) flags |= TcpFlags::psh;
+    if (length > 0 && (push || offset + length == send_queued())) flags |= TcpFlags::psh;
     transmit(begin, flags, offset, length);
     ++host_.counters().RetransSegs;
     ++total_retransmits_;
@@ -952,7 +999,7 @@ void Tcb::retransmit_first_unacknowledged() {
 bool Tcb::new_data_sendable() const {
     if (snd_nxt_ != snd_max_ || fin_sent()) return false;
     const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
-    if (offset >= send_buffer_.size()) return fin_queued_;
+    if (offset >= send_queued()) return fin_queued_;
     return snd_wnd_ > static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
 }
 
@@ -992,7 +1039,7 @@ void Tcb::send_loss_probe() {
     }
     ++host_.counters().TCPLossProbes;
     probe_outstanding_ = true;
-    probe_end_ = snd_max_;
+    flow().probe_end = snd_max_;
     arm_retransmission();  // as the RTO now
 }
 
@@ -1002,12 +1049,13 @@ void Tcb::send_loss_probe() {
 void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack,
                               bool advanced) {
     const Seq ack = segment.ack;
-    if (ack < probe_end_) return;
+    const Seq probe_end = flow().probe_end;
+    if (ack < probe_end) return;
     if (!probe_was_retransmission_) {
         probe_outstanding_ = false;
-    } else if (sack.dsack && probe_end_ - effective_mss() - 1 <= sack.dsack->left && sack.dsack->right <= probe_end_) {
+    } else if (sack.dsack && probe_end - effective_mss() - 1 <= sack.dsack->left && sack.dsack->right <= probe_end) {
         probe_outstanding_ = false;
-    } else if (ack > probe_end_) {
+    } else if (ack > probe_end) {
         probe_outstanding_ = false;
         ++host_.counters().TCPLossProbeRecovery;
         if (!congestion_.in_recovery()) {
@@ -1025,19 +1073,20 @@ void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScorebo
 // than the delayed-ACK timeout; at once when the data filled a gap (or did not all fit).
 void Tcb::acknowledge_in_order(std::uint32_t bytes, bool at_once) {
     const std::uint64_t delay = host_.config().delayed_ack_us;
-    unacknowledged_bytes_ += bytes;
-    if (at_once || delay == 0 || unacknowledged_bytes_ >= 2u * host_.config().mss) {
+    Flow& f = flow();
+    f.unacknowledged_bytes += bytes;
+    if (at_once || delay == 0 || f.unacknowledged_bytes >= 2u * host_.config().mss) {
         ack_pending_ = true;
         return;
     }
-    if (!delayed_ack_timer_.armed()) host_.timers().arm(delayed_ack_timer_, host_.now_us() + delay);
+    if (!f.delayed_ack_timer.armed()) host_.timers().arm(f.delayed_ack_timer, host_.now_us() + delay);
 }
 
 // RFC 9293 3.10.7.4: a segment beyond RCV.NXT but in the window is held, in the receive buffer at its
 // place, until the bytes before it arrive. Bounded by the window and by OutOfOrder::max_ranges.
 void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Bytes payload) {
     const std::size_t gap = static_cast<std::uint32_t>(seq - rcv_nxt_);
-    const std::size_t room = receive_buffer_.free_space();
+    const std::size_t room = receive_free();
     if (gap >= room) {
         ++host_.counters().TCPOFODrop;
         return;
@@ -1053,7 +1102,7 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
         ++host_.counters().TCPOFODrop;
         return;
     }
-    receive_buffer_.write_ahead(gap, payload.first(length));
+    flow().receive_buffer.write_ahead(gap, payload.first(length));
     ++host_.counters().TCPOFOQueue;
     if (segment.flags.fin_set() && length == payload.size()) {
         fin_ahead_ = true;
@@ -1065,7 +1114,7 @@ void Tcb::hold_out_of_order(const wire::TcpSegment& segment, Seq seq, wire::Byte
 void Tcb::note_duplicate(Seq begin, Seq end, bool out_of_order) {
     if (!sack_permitted_ || begin == end) return;
     dsack_pending_ = true;
-    dsack_ = {begin, end};
+    flow().dsack = {begin, end};
     ++(out_of_order ? host_.counters().TCPDSACKOfoSent : host_.counters().TCPDSACKOldSent);
 }
 
@@ -1134,7 +1183,7 @@ void Tcb::output() {
         }
     }
     // Data waits behind a zero window: the retransmission timer doubles as the persist timer.
-    if (!retransmission_timer_.armed() && snd_wnd_ == 0 && !send_buffer_.empty()) arm_retransmission();
+    if (!retransmission_timer_.armed() && snd_wnd_ == 0 && send_queued() != 0) arm_retransmission();
 }
 
 bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
@@ -1147,7 +1196,8 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
     if (fin_queued_ && snd_nxt_ == fin_seq_ + 1) return false;
     const std::uint16_t mss = effective_mss();
     const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
-    const std::size_t available = send_buffer_.size() - std::min(offset, send_buffer_.size());
+    const std::size_t queued = send_queued();
+    const std::size_t available = queued - std::min(offset, queued);
     std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)), mss});
     const bool retransmission = snd_nxt_ < snd_max_;
     if (retransmission && scoreboard_ != nullptr) {
@@ -1156,7 +1206,7 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
             length = std::min<std::size_t>(length, static_cast<std::uint32_t>(range->begin - snd_nxt_));
         }
     }
-    const bool fin = fin_queued_ && offset + length == send_buffer_.size();
+    const bool fin = fin_queued_ && offset + length == queued;
     if (length == 0 && !fin) return false;
     // RFC 9293 3.8.6.2.1, sender-side SWS avoidance: send a full segment, or all the data there is, or at
     // least half the largest window the peer has offered; else wait for the window to open (the override
@@ -1172,15 +1222,15 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
     }
     send_small_ = false;
     std::uint8_t flags = TcpFlags::ack | (fin ? TcpFlags::fin : 0);
-    if (length > 0 && offset + length == send_buffer_.size()) flags |= TcpFlags::psh;
+    if (length > 0 && offset + length == queued) flags |= TcpFlags::psh;
     transmit(snd_nxt_, flags, offset, length);
     if (retransmission) {
         ++host_.counters().RetransSegs;
         ++total_retransmits_;
     } else if (!rtt_timing_) {
         rtt_timing_ = true;
-        rtt_seq_ = snd_nxt_;
-        rtt_sent_us_ = host_.now_us();
+        flow().rtt_seq = snd_nxt_;
+        flow_->rtt_sent_us = host_.now_us();
     }
     snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
     if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
@@ -1258,7 +1308,7 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         if (sack_permitted_ && (flags & TcpFlags::ack) && !(flags & TcpFlags::rst)) {
             const std::size_t most = timestamps_ ? 3 : 4;
             if (dsack_pending_) {
-                segment.options.add_sack_block(dsack_);
+                segment.options.add_sack_block(flow_->dsack);
                 dsack_pending_ = false;
             }
             if (out_of_order_ != nullptr) out_of_order_->sack_blocks(segment.options, most - segment.options.sack_block_count);
@@ -1266,8 +1316,10 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     }
     if (flags & TcpFlags::ack) {
         ack_pending_ = false;
-        unacknowledged_bytes_ = 0;
-        if (delayed_ack_timer_.armed()) host_.timers().cancel(delayed_ack_timer_);
+        if (flow_ != nullptr) {
+            flow_->unacknowledged_bytes = 0;
+            if (flow_->delayed_ack_timer.armed()) host_.timers().cancel(flow_->delayed_ack_timer);
+        }
         last_ack_sent_ = rcv_nxt_;
         if (!(flags & TcpFlags::rst)) {
             const std::uint32_t announced = (flags & TcpFlags::syn) ? segment.window
@@ -1291,12 +1343,12 @@ void Tcb::fall_back_rto() {
 // (RFC 8985 7.2): PTO = 2*SRTT, plus the worst-case delayed ACK when a single segment is out (else 2 ms),
 // or 1 s without an RTT sample.
 void Tcb::arm_retransmission() {
-    rto_deadline_us_ = host_.now_us() + rtt_.rto_us();
+    flow().rto_deadline_us = host_.now_us() + rtt_.rto_us();
     schedule_retransmission_timer();
 }
 
 void Tcb::schedule_retransmission_timer() {
-    std::uint64_t deadline = rto_deadline_us_;
+    std::uint64_t deadline = flow().rto_deadline_us;
     probe_timer_ = false;
     if (loss_probe_allowed()) {
         std::uint64_t pto = 1'000'000;
@@ -1313,13 +1365,14 @@ void Tcb::schedule_retransmission_timer() {
 // Timeouts
 
 void Tcb::on_timer(TimerKind kind) {
+    const IdleCheck idle_check{*this};
     if (kind == TimerKind::linger) return;  // the stack tells the closing user; the close goes on
     if (kind == TimerKind::keepalive) {
         on_keepalive_timer();
         return;
     }
     if (kind == TimerKind::delayed_ack) {
-        if (state_ != State::closed && unacknowledged_bytes_ > 0) send_ack();
+        if (state_ != State::closed && flow_ != nullptr && flow_->unacknowledged_bytes > 0) send_ack();
         return;
     }
     switch (state_) {
@@ -1351,7 +1404,7 @@ void Tcb::on_keepalive_timer() {
     if (!options_.keepalive || user_closed_ || (state_ != State::established && state_ != State::close_wait)) return;
     const std::uint64_t now = host_.now_us();
     // Data outstanding or waiting: the retransmission or persist timer watches the peer instead.
-    const bool busy = snd_una_ != snd_max_ || !send_buffer_.empty();
+    const bool busy = snd_una_ != snd_max_ || send_queued() != 0;
     if (busy || (keepalive_probes_sent_ == 0 && now - last_received_us_ < options_.keepalive_idle_us())) {
         keepalive_probes_sent_ = 0;
         host_.timers().arm(user_timer_, (busy ? now : last_received_us_) + options_.keepalive_idle_us());
@@ -1388,7 +1441,7 @@ void Tcb::on_retransmission_timeout() {
         return;
     }
     ++retries_;
-    probing_ = syn_acked_ && snd_wnd_ == 0 && !send_buffer_.empty();
+    probing_ = syn_acked_ && snd_wnd_ == 0 && send_queued() != 0;
     if (syn_acked_ && !probing_ && snd_una_ != snd_max_) {
         congestion_.on_timeout(flight());  // RFC 5681 eq. 4: ssthresh halved, cwnd one segment
         duplicate_acks_ = 0;
@@ -1411,7 +1464,7 @@ void Tcb::on_retransmission_timeout() {
         send_syn();
         return;
     }
-    if (snd_una_ == snd_max_ && snd_wnd_ == 0 && !send_buffer_.empty()) {
+    if (snd_una_ == snd_max_ && snd_wnd_ == 0 && send_queued() != 0) {
         // A zero-window probe: one byte past the window, so the peer answers with its window.
         // SND.NXT stays: the probe byte goes again, in order, once the window opens. SND.MAX covers it, so
         // an ACK of it is acceptable.
@@ -1422,7 +1475,7 @@ void Tcb::on_retransmission_timeout() {
     }
     if (snd_una_ == snd_max_) {
         // Nothing outstanding: the timer ran as SWS avoidance's override timeout. Send what fits.
-        if (snd_wnd_ > 0 && !send_buffer_.empty()) {
+        if (snd_wnd_ > 0 && send_queued() != 0) {
             send_small_ = true;
             output();
         }

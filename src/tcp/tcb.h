@@ -40,6 +40,8 @@ struct TcbTimer : timer::Timer {
 };
 
 // What a TCB needs from the stack it lives in.
+struct Flow;
+
 class TcbHost {
 public:
     virtual std::uint64_t now_us() const = 0;
@@ -60,11 +62,36 @@ public:
     // Likewise the out-of-order ranges of a connection receiving data beyond a hole.
     virtual OutOfOrder* acquire_out_of_order() = 0;
     virtual void release_out_of_order(OutOfOrder* ranges) = 0;
+    // Likewise a Flow; given back with its rings empty and without storage and its timer stopped.
+    virtual Flow* acquire_flow() = 0;
+    virtual void release_flow(Flow* flow) = 0;
     // Where send and receive buffers come from and go back to.
     virtual BufferPool& buffer_pool() = 0;
 
 protected:
     ~TcbHost() = default;
+};
+
+// What a connection needs only while data moves: its buffers, the delayed-ACK timer, the state of a
+// loss recovery or probe, the segment being timed. Taken from a per-stack pool when the connection starts
+// to move data and given back when it falls idle (nothing buffered or in flight, no timer but keepalive),
+// so that an idle connection is only its Tcb.
+struct Flow {
+    explicit Flow(BufferPool* pool) : send_buffer(0, pool), receive_buffer(0, pool) {}
+    Flow(const Flow&) = delete;
+    Flow& operator=(const Flow&) = delete;
+
+    ByteRing send_buffer;     // from SND.UNA on (after the SYN)
+    ByteRing receive_buffer;  // up to RCV.NXT, not yet read; data held out of order beyond it, in place
+    TcbTimer delayed_ack_timer{TimerKind::delayed_ack};
+    std::uint32_t unacknowledged_bytes = 0;  // in-order data received since our last ACK
+    wire::Seq rxt_end;        // RFC 6675 HighRxt + 1
+    wire::Seq rescue_end;     // RFC 6675 RescueRxt + 1
+    wire::Seq probe_end;      // RFC 8985 TLP.end_seq: SND.MAX when the probe went
+    wire::Seq rtt_seq;        // timed: the ACK that covers this sequence number ends the measurement
+    wire::SackBlock dsack{};  // RFC 2883: the duplicate the next ACK reports first
+    std::uint64_t rtt_sent_us = 0;
+    std::uint64_t rto_deadline_us = 0;  // when the RTO is due while the timer runs as the loss probe's
 };
 
 // ConnectionOptions as a TCB keeps them, in 28 bytes instead of 72: MSL and linger in 32-bit
@@ -140,8 +167,13 @@ public:
     // Buffer sizes change only while the buffers are empty (EBUSY otherwise, and nothing changes). EINVAL
     // for options StoredOptions cannot keep.
     std::error_code set_options(const ConnectionOptions& options);
-    const ByteRing& send_buffer() const { return send_buffer_; }
-    const ByteRing& receive_buffer() const { return receive_buffer_; }
+    // Bytes in the send buffer (from SND.UNA on) and in the receive buffer (not yet read).
+    std::size_t send_queued() const { return flow_ != nullptr ? flow_->send_buffer.size() : 0; }
+    std::size_t receive_queued() const { return flow_ != nullptr ? flow_->receive_buffer.size() : 0; }
+    // Copies bytes of the send buffer, `offset` bytes after its front, for the host to put in a segment.
+    void copy_send_data(std::size_t offset, wire::MutableBytes out) const { flow_->send_buffer.copy_out(offset, out); }
+    // Whether the connection holds a Flow (it is moving data, or was moments ago).
+    bool active() const { return flow_ != nullptr; }
     const RttEstimator& rtt() const { return rtt_; }
     const CongestionControl& congestion() const { return congestion_; }
     // The sender's SACK scoreboard while the peer SACKs data above SND.UNA; nullptr otherwise.
@@ -177,7 +209,8 @@ public:
     // The stack's own index for this TCB (its slot), so a timer or a state change leads back to it.
     std::uint32_t host_index() const { return retransmission_timer_.owner; }
     void set_host_index(std::uint32_t index) {
-        retransmission_timer_.owner = user_timer_.owner = delayed_ack_timer_.owner = index;
+        retransmission_timer_.owner = user_timer_.owner = index;
+        if (flow_ != nullptr) flow_->delayed_ack_timer.owner = index;
     }
 
 private:
@@ -206,6 +239,15 @@ private:
     // Takes the SACK blocks of an acceptable ACK into the scoreboard (RFC 6675 Update()).
     SackScoreboard::UpdateResult update_scoreboard(const wire::TcpSegment& segment);
     void release_scoreboard_if_empty();
+    // The Flow, taken from the host if the connection has none.
+    Flow& flow();
+    // Gives the Flow back if the connection is idle.
+    void release_flow_if_idle();
+    struct IdleCheck;
+    std::size_t receive_capacity() const {
+        return options_.receive_buffer + (window_scaling_ ? window_slack() : 0);
+    }
+    std::size_t receive_free() const { return receive_capacity() - receive_queued(); }
     // RFC 6675 section 5 step (C): while the window allows, send what NextSeg() picks.
     void sack_recovery_output();
     // Resends from `begin` (at least SND.UNA) at most one segment, not past `end`, with the FIN if the
@@ -325,8 +367,8 @@ private:
     wire::Seq irs_;
     wire::Seq rcv_nxt_;
 
-    ByteRing send_buffer_;
-    ByteRing receive_buffer_;
+    // Present while data moves (see Flow); use flow() to have one.
+    Flow* flow_ = nullptr;
     // Data held beyond RCV.NXT, in the receive buffer at its place: the ranges, while there are any.
     OutOfOrder* out_of_order_ = nullptr;
     wire::Seq fin_ahead_seq_;
@@ -336,18 +378,16 @@ private:
     unsigned duplicate_acks_ = 0;
     wire::Seq recover_;           // RFC 6582: the highest sequence sent when recovery began
     SackScoreboard* scoreboard_ = nullptr;
-    wire::Seq rxt_end_;           // RFC 6675 HighRxt + 1
-    wire::Seq rescue_end_;        // RFC 6675 RescueRxt + 1
+
     // RFC 8985 section 7: a tail loss probe. The retransmission timer runs as the probe timeout (PTO)
     // while probe_timer_ is set; after a probe it runs as the RTO again until the probe is resolved
     // (probe_outstanding_).
-    std::uint64_t rto_deadline_us_ = 0;
-    wire::Seq probe_end_;         // TLP.end_seq: SND.MAX when the probe went
+
+
     // RFC 2883: a duplicate segment arrived (dsack_pending_); the next ACK reports it first in a D-SACK block.
-    wire::SackBlock dsack_{};
+
     std::uint32_t timeout_ts_ = 0; // our timestamp clock when it last did
-    wire::Seq rtt_seq_;        // timed: the ACK that covers this sequence number ends the measurement
-    std::uint64_t rtt_sent_us_ = 0;
+
     unsigned retries_ = 0;
     std::uint64_t total_retransmits_ = 0;
     std::uint64_t bytes_sent_ = 0;
@@ -360,8 +400,7 @@ private:
     TcbTimer user_timer_{TimerKind::keepalive};
     std::uint64_t last_received_us_ = 0;  // when a segment last arrived (keepalive's idle time)
     unsigned keepalive_probes_sent_ = 0;
-    TcbTimer delayed_ack_timer_{TimerKind::delayed_ack};
-    std::uint32_t unacknowledged_bytes_ = 0;  // in-order data received since our last ACK
+
 };
 
 }  // namespace tcpp::tcp
