@@ -260,6 +260,7 @@ private:
     TcbCells tcb_cells_;
     std::vector<ConnectionSlot> slots_;
     std::vector<std::uint32_t> free_slots_;
+    std::uint32_t last_found_ = ~std::uint32_t{0};  // the slot the last segment went to (a hint, checked)
     tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
     stack::ConnectionIndex demux_;   // four-tuple -> slot, for TCBs until CLOSED (or TIME_WAIT compacted)
     // Local port -> the TCBs and TIME_WAIT entries on it: a flat array (256 KiB), O(1) with no hashing, and
@@ -370,9 +371,18 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     const FourTuple tuple{{ip.destination(), segment.destination_port}, {ip.source(), segment.source_port}};
     trace_segment(tuple, Direction::in, segment);
 
-    // One keyed hash of the tuple serves both tables.
-    const std::uint64_t tuple_hash = tuple_hash_(tuple);
-    if (const std::uint32_t found = find_connection(tuple, tuple_hash); found != stack::ConnectionIndex::none) {
+    // The connection of the last segment first (a bulk transfer's segments come in runs): a compare
+    // instead of a keyed hash. Otherwise one keyed hash of the tuple serves both tables.
+    std::uint32_t found = stack::ConnectionIndex::none;
+    std::uint64_t tuple_hash = 0;
+    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == tuple) {
+        found = last_found_;
+    } else {
+        tuple_hash = tuple_hash_(tuple);
+        found = find_connection(tuple, tuple_hash);
+        if (found != stack::ConnectionIndex::none) last_found_ = found;
+    }
+    if (found != stack::ConnectionIndex::none) {
         ConnectionSlot& slot = slots_[found];
         Tcb& tcb = *slot.tcb;
         // Linux's default when the accept queue is full (tcp_abort_on_overflow = 0): drop the ACK that
