@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The four workloads of `tcpp bench` over the Linux kernel on 127.0.0.1 (bench/linux/linux_bench) and over
-# tcpp (tcpp bench), in the same run, and a table of each figure with the ratio tcpp / Linux.
+# tcpp (tcpp bench), in the same run, and a table of each figure with the ratio tcpp / Linux. Then tcpp's
+# scale figure (`tcpp bench scale`): churn with SCALE_IDLE idle connections open beside it, next to churn
+# without them (tcpp only: on Linux both ends of each idle connection are file descriptors of this process).
 #
 #   bench/compare-linux.sh                      # the defaults below
 #   BYTES=$((64 << 20)) ROUND_TRIPS=200000 bench/compare-linux.sh
@@ -17,6 +19,8 @@ CONCURRENCY=${CONCURRENCY:-1000}   # churn: lifecycles in flight
 ROUND_TRIPS=${ROUND_TRIPS:-1000000}
 CONNECTIONS=${CONNECTIONS:-100000} # idle
 LARGE_CONNECTIONS=${LARGE_CONNECTIONS:-1000000}  # idle, tcpp only (see the note on file descriptors)
+SCALE_IDLE=${SCALE_IDLE:-1000000}  # scale, tcpp only: idle connections beside the churn (0: skip)
+SCALE_REPEAT=${SCALE_REPEAT:-3}    # scale: pairs of runs (without, with), medians reported
 MAX_SECONDS=${MAX_SECONDS:-300}
 
 if [[ ! -x $BUILD/tools/tcpp/tcpp || ! -x $BUILD/bench/linux/linux_bench ]]; then
@@ -64,6 +68,16 @@ if ((LARGE_CONNECTIONS > 0)); then
 else
     echo '{}' > "$work/tcpp_idle_large.json"
 fi
+if ((SCALE_IDLE > 0)); then
+    # Each of its 2 * SCALE_REPEAT churn runs is bounded by MAX_SECONDS (and so is opening the idle connections).
+    run_bound=$bound
+    bound=$((4 * SCALE_REPEAT * (MAX_SECONDS + 60)))
+    run tcpp_scale "$tcpp" bench scale --idle "$SCALE_IDLE" --repeat "$SCALE_REPEAT" --lifecycles "$LIFECYCLES" \
+        --concurrency "$CONCURRENCY" --json "${common[@]}"
+    bound=$run_bound
+else
+    echo '{}' > "$work/tcpp_scale.json"
+fi
 
 python3 - "$work" <<'PY'
 import json, sys, os
@@ -75,7 +89,7 @@ def load(name):
     except (OSError, ValueError):
         return {}
 r = {n: load(n) for n in ["linux_transfer", "tcpp_transfer", "linux_rr", "tcpp_rr", "linux_churn", "tcpp_churn",
-                          "linux_idle", "tcpp_idle", "tcpp_idle_large"]}
+                          "linux_idle", "tcpp_idle", "tcpp_idle_large", "tcpp_scale"]}
 rows = [
     ("transfer goodput, Gbit/s", "transfer", "goodput_gbps", "higher"),
     ("transfer intact", "transfer", "intact", None),
@@ -104,6 +118,11 @@ if large:
     print(f"{'tcpp idle at ' + format(large.get('connections', 0), ','):<34} {'':>18} "
           f"{cell(large.get('bytes_per_established')):>18} {'':>11}  bytes per established end")
     print(f"{'':<34} {'':>18} {cell(large.get('bytes_per_time_wait')):>18} {'':>11}  bytes per TIME_WAIT")
+scale = r["tcpp_scale"]
+if scale:
+    print(f"\ntcpp scale: churn with {scale.get('idle_connections', 0):,} idle connections open beside it, "
+          f"{cell(scale.get('lifecycles_per_s_with'))} lifecycles/s, without {cell(scale.get('lifecycles_per_s_without'))}: "
+          f"ratio {scale.get('ratio', 0):.3f} (medians of {scale.get('repeat')}; target >= 0.8)")
 li = r["linux_idle"]
 if li:
     print(f"\nLinux idle, by parts: per established end {li.get('slab_per_established', 0):,.0f} B kernel slab "

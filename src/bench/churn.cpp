@@ -1,6 +1,8 @@
 // `tcpp bench churn`: whole connection lifecycles per second, many in flight at once.
 
+#include <algorithm>
 #include <array>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -14,6 +16,7 @@ namespace {
 
 constexpr std::size_t message_size = 100;
 constexpr std::uint16_t server_port = 80;
+constexpr std::size_t idle_batch = 1024;  // idle connections opened per round (the listener's backlog holds it)
 
 struct ClientSide {
     Connection connection;
@@ -26,6 +29,65 @@ struct ServerSide {
     std::size_t request_received = 0;
     bool reply_sent = false;
 };
+
+// Every idle connection still established at both ends, with nothing received: an error, or nothing.
+std::string idle_check(const std::vector<Connection>& client_ends, const std::vector<Connection>& server_ends) {
+    for (std::size_t i = 0; i < client_ends.size(); ++i) {
+        for (const Connection* end : {&client_ends[i], &server_ends[i]}) {
+            if (end->state() != State::established || end->error() || end->bytes_unread() != 0) {
+                return fmt::format("idle connection {} ({} end) is {} (error: {}, {} bytes unread)", i,
+                                   end == &client_ends[i] ? "client" : "server", tcp::to_string(end->state()),
+                                   end->error().message(), end->bytes_unread());
+            }
+        }
+    }
+    return {};
+}
+
+// Opens `count` idle connections to `server`, round robin over the clients from the first, a batch at a
+// time: connect, let the handshakes run, accept. Every end must then be established; none sends anything.
+// Bounded by count (count / idle_batch rounds) and by max_seconds of wall time. An error, or nothing.
+std::string open_idle(DirectNetwork& network, Listener& listener, const std::vector<Stack*>& clients, Endpoint server,
+                      const tcp::ConnectionOptions& options, std::uint64_t count, const RunLimits& limits,
+                      std::vector<Connection>& client_ends, std::vector<Connection>& server_ends) {
+    client_ends.resize(count);
+    server_ends.resize(count);
+    const Stopwatch watch;
+    std::uint64_t opened = 0, accepted = 0;
+    std::size_t next_client = 0;
+    while (opened < count) {
+        const std::uint64_t end = std::min<std::uint64_t>(count, opened + idle_batch);
+        for (; opened < end; ++opened) {
+            Stack& client = *clients[next_client];
+            next_client = (next_client + 1) % clients.size();
+            auto connection = client.connect(server, std::nullopt, &options);
+            if (!connection) {
+                return fmt::format("idle connection {}: connect: {}", opened, connection.error().message());
+            }
+            client_ends[opened] = *connection;
+        }
+        network.deliver();
+        for (;;) {
+            auto connection = listener.accept();
+            if (!connection) break;
+            if (accepted == opened) return "accepted more idle connections than were opened";
+            // Accepted ends start with the listener's options; keepalive is the one that differs.
+            if (options.keepalive) {
+                if (auto error = connection->set_options(options)) {
+                    return fmt::format("idle connection {}: {}", accepted, error.message());
+                }
+            }
+            server_ends[accepted++] = *connection;
+        }
+        if (accepted != opened) return fmt::format("{} idle connections opened but {} accepted", opened, accepted);
+        network.advance(limits.tick_us);
+        if (watch.seconds() > limits.max_wall_seconds) {
+            return fmt::format("over {} s of wall time opening {} idle connections ({} open)", limits.max_wall_seconds,
+                               count, opened);
+        }
+    }
+    return idle_check(client_ends, server_ends);
+}
 
 }  // namespace
 
@@ -41,7 +103,9 @@ ChurnResult run_churn(const ChurnOptions& options) {
     ChurnResult result;
     result.lifecycles = options.lifecycles;
     result.concurrency = options.concurrency;
-    result.clients = options.clients != 0 ? options.clients : clients_for(options.lifecycles + options.concurrency);
+    result.clients = options.clients != 0 ? options.clients
+                                          : clients_for(options.lifecycles + options.concurrency + options.idle);
+    result.idle_connections = options.idle;
 
     tcp::ConnectionOptions connection_options{};
     connection_options.msl_us = static_cast<std::uint64_t>(options.msl_ms * 1000);
@@ -66,6 +130,21 @@ ChurnResult run_churn(const ChurnOptions& options) {
         return result;
     }
 
+    // The idle connections: opened now, before the clock starts, and held to the end.
+    std::vector<Connection> idle_client_ends, idle_server_ends;
+    if (options.idle > 0) {
+        tcp::ConnectionOptions idle_options = connection_options;
+        idle_options.keepalive = options.idle_keepalive;
+        const Stopwatch opening;
+        std::string error = open_idle(network, *listener, clients, {server_address, server_port}, idle_options,
+                                      options.idle, options.limits, idle_client_ends, idle_server_ends);
+        if (!error.empty()) {
+            result.error = std::move(error);
+            return result;
+        }
+        result.idle_open_seconds = opening.seconds();
+    }
+
     const std::array<std::byte, message_size> message{};
     std::array<std::byte, 4096> buffer{};
     std::vector<ClientSide> client_sides;
@@ -80,6 +159,9 @@ ChurnResult run_churn(const ChurnOptions& options) {
         return result;
     };
 
+    // Packets and virtual time are the churn's: what opening the idle connections took is left out.
+    const std::uint64_t packets_before = network.packets();
+    const std::uint64_t virtual_us_before = network.now_us();
     Stopwatch watch;
     WallLimit limit{options.limits.max_wall_seconds};
     while (completed < options.lifecycles) {
@@ -158,14 +240,59 @@ ChurnResult run_churn(const ChurnOptions& options) {
     network.deliver();
     result.wall_seconds = watch.seconds();
     result.lifecycles_per_s = static_cast<double>(completed) / result.wall_seconds;
+    // Every stack holds nothing but the idle connections, and those are as they were.
+    std::size_t client_connections = 0;
     for (Stack* client : clients) {
         result.time_wait_entries += client->time_wait_count();
         result.time_wait_expired += client->counters().TW;
-        if (client->connection_count() != 0) return fail(fmt::format("{} connections left on a client", client->connection_count()));
+        client_connections += client->connection_count();
     }
-    if (server.connection_count() != 0) return fail(fmt::format("{} connections left on the server", server.connection_count()));
-    result.packets = network.packets();
-    result.virtual_us = network.now_us();
+    if (client_connections != options.idle) {
+        return fail(fmt::format("{} connections left on the clients ({} idle)", client_connections, options.idle));
+    }
+    if (server.connection_count() != options.idle) {
+        return fail(
+            fmt::format("{} connections left on the server ({} idle)", server.connection_count(), options.idle));
+    }
+    if (std::string error = idle_check(idle_client_ends, idle_server_ends); !error.empty()) return fail(error);
+    result.packets = network.packets() - packets_before;
+    result.virtual_us = network.now_us() - virtual_us_before;
+    return result;
+}
+
+ScaleResult run_scale(const ChurnOptions& options, unsigned repeat) {
+    ScaleResult result;
+    // Both kinds of run on as many client stacks: the driver visits every stack each round, so the count
+    // alone would move the rate.
+    ChurnOptions without = options;
+    without.idle = 0;
+    without.clients = options.clients != 0 ? options.clients
+                                           : clients_for(options.lifecycles + options.concurrency + options.idle);
+    ChurnOptions with = without;
+    with.idle = options.idle;
+    auto run = [&](bool idle) {
+        ChurnResult& r = idle ? result.with : result.without;
+        r = run_churn(idle ? with : without);
+        if (!r.error.empty()) {
+            result.error = idle ? fmt::format("with {} idle connections: {}", options.idle, r.error)
+                                : fmt::format("without idle connections: {}", r.error);
+            return false;
+        }
+        (idle ? result.rates_with : result.rates_without).push_back(r.lifecycles_per_s);
+        return true;
+    };
+    for (unsigned i = 0; i < std::max(repeat, 1u); ++i) {
+        const bool idle_first = i % 2 == 1;
+        if (!run(idle_first) || !run(!idle_first)) return result;
+    }
+    auto median = [](std::vector<double> rates) {
+        std::sort(rates.begin(), rates.end());
+        const std::size_t n = rates.size();
+        return n % 2 == 1 ? rates[n / 2] : (rates[n / 2 - 1] + rates[n / 2]) / 2;
+    };
+    result.median_without = median(result.rates_without);
+    result.median_with = median(result.rates_with);
+    result.ratio = result.median_with / result.median_without;
     return result;
 }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tcpp/trace.h"
 
@@ -46,6 +47,11 @@ struct ChurnOptions {
     std::size_t clients = 0;         // client stacks (addresses); 0: enough that TIME_WAIT never runs out of ports
     double msl_ms = 30'000;          // TIME_WAIT lasts 2*MSL (of virtual time)
     RunLimits limits{};
+    // Idle connections opened before the clock starts, on the same stacks and the same server port, and
+    // left established with nothing to send for the whole run: the churn then runs beside them (their
+    // four-tuples in the demultiplexing tables, their ports taken). Opening them is not timed.
+    std::uint64_t idle = 0;
+    bool idle_keepalive = false;     // SO_KEEPALIVE on both ends of each: a timer armed per end (2 h)
 };
 struct ChurnResult {
     std::uint64_t lifecycles = 0;
@@ -57,9 +63,26 @@ struct ChurnResult {
     std::uint64_t time_wait_expired = 0;  // ran their 2*MSL during the run
     std::uint64_t packets = 0;
     std::uint64_t virtual_us = 0;
+    std::uint64_t idle_connections = 0;   // open, established and idle beside the churn, start to end
+    double idle_open_seconds = 0;         // wall time to open them (before the clock started)
     std::string error;
 };
 ChurnResult run_churn(const ChurnOptions& options);
+
+// The scale figure: churn without idle connections and churn with options.idle of them open beside it, on
+// as many client stacks (enough for the run with them unless options.clients), each on fresh stacks, in
+// one process. `repeat` pairs of runs, the order alternating (without first, then with first, ...).
+struct ScaleResult {
+    ChurnResult without;  // the last run of each kind
+    ChurnResult with;
+    std::vector<double> rates_without;  // lifecycles per second of each run, in the order run
+    std::vector<double> rates_with;
+    double median_without = 0;
+    double median_with = 0;
+    double ratio = 0;  // median_with / median_without
+    std::string error;
+};
+ScaleResult run_scale(const ChurnOptions& options, unsigned repeat = 1);
 
 // One connection, 1-byte request and 1-byte response, round_trips times.
 struct RoundTripOptions {

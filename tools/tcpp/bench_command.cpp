@@ -8,6 +8,7 @@
 #include <string>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "bench/workloads.h"
 #include "commands.h"
@@ -27,6 +28,8 @@ struct BenchOptions {
     bench::ChurnOptions churn;
     bench::RoundTripOptions rr;
     bench::IdleOptions idle;
+    bench::ChurnOptions scale{.idle = 1'000'000};
+    unsigned scale_repeat = 1;
 };
 
 bench::RunLimits limits(const BenchOptions& options) {
@@ -81,14 +84,48 @@ int churn(BenchOptions& options) {
     if (options.json) {
         fmt::print("{{\"mode\": \"churn\", \"lifecycles\": {}, \"lifecycles_per_s\": {:.1f}, \"wall_seconds\": {:.6f}, "
                    "\"concurrency\": {}, \"clients\": {}, \"time_wait_entries\": {}, \"time_wait_expired\": {}, "
-                   "\"packets\": {}, \"virtual_us\": {}}}\n",
+                   "\"packets\": {}, \"virtual_us\": {}, \"idle_connections\": {}, \"idle_open_seconds\": {:.3f}}}\n",
                    r.lifecycles, r.lifecycles_per_s, r.wall_seconds, r.concurrency, r.clients, r.time_wait_entries,
-                   r.time_wait_expired, r.packets, r.virtual_us);
+                   r.time_wait_expired, r.packets, r.virtual_us, r.idle_connections, r.idle_open_seconds);
     } else {
         fmt::print("churn: {} lifecycles in {:.3f} s: {:.0f} lifecycles/s ({} in flight, {} client addresses)\n",
                    r.lifecycles, r.wall_seconds, r.lifecycles_per_s, r.concurrency, r.clients);
         fmt::print("  TIME_WAIT entries at the end: {} ({} expired during the run), {} packets\n", r.time_wait_entries,
                    r.time_wait_expired, r.packets);
+        if (r.idle_connections > 0) {
+            fmt::print("  beside {} idle connections{}, established at both ends from start to end "
+                       "(opened in {:.3f} s, not timed)\n",
+                       r.idle_connections, options.churn.idle_keepalive ? " with keepalive" : "", r.idle_open_seconds);
+        }
+    }
+    return 0;
+}
+
+int scale(BenchOptions& options) {
+    if (!open_trace(options, "scale")) return 1;
+    options.scale.limits = limits(options);
+    auto r = bench::run_scale(options.scale, options.scale_repeat);
+    if (!r.error.empty()) return failed(options, "scale", r.error);
+    if (options.json) {
+        fmt::print("{{\"mode\": \"scale\", \"idle_connections\": {}, \"lifecycles_per_s_without\": {:.1f}, "
+                   "\"lifecycles_per_s_with\": {:.1f}, \"ratio\": {:.3f}, \"repeat\": {}, \"runs_without\": [{:.1f}], "
+                   "\"runs_with\": [{:.1f}], \"lifecycles\": {}, \"concurrency\": {}, \"clients\": {}, "
+                   "\"idle_keepalive\": {}, \"idle_open_seconds\": {:.3f}}}\n",
+                   r.with.idle_connections, r.median_without, r.median_with, r.ratio, r.rates_with.size(),
+                   fmt::join(r.rates_without, ", "), fmt::join(r.rates_with, ", "), r.with.lifecycles,
+                   r.with.concurrency, r.with.clients, options.scale.idle_keepalive, r.with.idle_open_seconds);
+    } else {
+        fmt::print("scale: churn of {} lifecycles ({} in flight, {} client addresses), without and with {} idle "
+                   "connections{} open beside it, {} time{} each\n",
+                   r.with.lifecycles, r.with.concurrency, r.with.clients, r.with.idle_connections,
+                   options.scale.idle_keepalive ? " (keepalive on)" : "", r.rates_with.size(),
+                   r.rates_with.size() == 1 ? "" : "s");
+        fmt::print("  without: {:.0f} lifecycles/s (median; runs: {:.0f})\n", r.median_without,
+                   fmt::join(r.rates_without, ", "));
+        fmt::print("  with:    {:.0f} lifecycles/s (median; runs: {:.0f}); opening the idle connections took {:.3f} s, "
+                   "not timed\n",
+                   r.median_with, fmt::join(r.rates_with, ", "), r.with.idle_open_seconds);
+        fmt::print("  ratio with / without: {:.3f}\n", r.ratio);
     }
     return 0;
 }
@@ -184,8 +221,40 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     churn_mode->add_option("--msl-ms", options->churn.msl_ms, "MSL in ms of virtual time; TIME_WAIT lasts 2*MSL")
         ->check(CLI::Range(0.001, 3'600'000.0))
         ->capture_default_str();
+    churn_mode->add_option("--idle", options->churn.idle,
+                           "idle connections to open before the clock starts and hold, established, beside the churn")
+        ->check(CLI::Range(std::uint64_t{0}, std::uint64_t{50'000'000}))
+        ->capture_default_str();
+    churn_mode->add_flag("--idle-keepalive", options->churn.idle_keepalive,
+                         "SO_KEEPALIVE on the idle connections (a 2 h timer armed on each end)");
     common(churn_mode);
     churn_mode->callback([options, &exit_code] { exit_code = churn(*options); });
+
+    CLI::App* scale_mode = command->add_subcommand(
+        "scale", "churn without, then with N idle connections open beside it: both rates and their ratio");
+    scale_mode->add_option("--idle", options->scale.idle, "idle connections open beside the runs with them")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{50'000'000}))
+        ->capture_default_str();
+    scale_mode->add_flag("--idle-keepalive", options->scale.idle_keepalive,
+                         "SO_KEEPALIVE on the idle connections (a 2 h timer armed on each end)");
+    scale_mode->add_option("--lifecycles", options->scale.lifecycles, "lifecycles in each run")
+        ->check(CLI::Range(std::uint64_t{1}, std::uint64_t{1'000'000'000}))
+        ->capture_default_str();
+    scale_mode->add_option("--concurrency", options->scale.concurrency, "lifecycles in flight")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1'000'000}))
+        ->capture_default_str();
+    scale_mode->add_option("--clients", options->scale.clients,
+                           "client addresses, in both runs (default: enough for the idle connections and the churn)")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{65'000}));
+    scale_mode->add_option("--msl-ms", options->scale.msl_ms, "MSL in ms of virtual time; TIME_WAIT lasts 2*MSL")
+        ->check(CLI::Range(0.001, 3'600'000.0))
+        ->capture_default_str();
+    scale_mode->add_option("--repeat", options->scale_repeat,
+                           "pairs of runs, the order alternating; the rates reported are the medians")
+        ->check(CLI::Range(1u, 100u))
+        ->capture_default_str();
+    common(scale_mode);
+    scale_mode->callback([options, &exit_code] { exit_code = scale(*options); });
 
     CLI::App* rr_mode = command->add_subcommand("rr", "one connection, 1-byte request / 1-byte response round trips");
     rr_mode->add_option("--round-trips", options->rr.round_trips, "round trips to run")
