@@ -42,6 +42,9 @@ struct TcpConfig {
     bool window_scaling = true;
     bool timestamps = true;
     bool sack = true;
+    // RACK (RFC 8985 section 6): time-based loss detection where SACK is in use, beside RFC 6675's
+    // duplicate-ACK threshold (Linux's net.ipv4.tcp_recovery, on by default there too).
+    bool rack = true;
     // Congestion control for new connections (RFC 9438 CUBIC by default, as Linux).
     CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
     // The largest receive buffer a connection may grow to: it sets the window scale we announce

@@ -31,6 +31,7 @@ struct Counters {
     std::uint64_t TCPSackRecovery = 0;   // fast recoveries run on the SACK scoreboard (RFC 6675)
     std::uint64_t TCPFastRetrans = 0;    // segments resent by fast retransmit when a recovery began
     std::uint64_t TCPLossProbes = 0;     // tail loss probes sent (RFC 8985 section 7)
+    std::uint64_t TCPRackLoss = 0;       // ACKs or reordering timeouts on which RACK found segments lost
     std::uint64_t TCPLossProbeRecovery = 0;  // losses a tail loss probe repaired
     std::uint64_t TCPDSACKRecv = 0;      // D-SACK blocks received (RFC 2883)
     std::uint64_t TCPDSACKOldSent = 0;   // D-SACK blocks sent for data below RCV.NXT

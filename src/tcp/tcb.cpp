@@ -771,6 +771,17 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         enter_recovery();
     }
     if (probe_outstanding_) on_loss_probe_acked(segment, sack, advanced);
+    // RFC 8985 section 6: RACK, on every ACK of a connection that SACKs.
+    if (rack_enabled() && flow_ != nullptr && syn_acked_) {
+        const SackScoreboard* board = scoreboard_;
+        auto is_sacked = [board](Seq begin, Seq end) {
+            if (board == nullptr) return false;
+            const auto* range = board->range_ending_after(begin);
+            return range != nullptr && range->begin <= begin && end <= range->end;
+        };
+        on_rack_result(flow_->rack.on_ack(snd_una_, is_sacked, host_.now_us(), congestion_.in_recovery(),
+                                          duplicate_acks_, rtt_.srtt_us()));
+    }
     release_scoreboard_if_empty();
     // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
     if (snd_una_ <= ack && (snd_wl1_ < segment.seq || (snd_wl1_ == segment.seq && snd_wl2_ <= ack))) {
@@ -904,6 +915,8 @@ SackScoreboard::UpdateResult Tcb::update_scoreboard(const wire::TcpSegment& segm
 Flow& Tcb::flow() {
     if (flow_ == nullptr) {
         flow_ = host_.acquire_flow();
+        flow_->rack.clear();
+        flow_->rack_deadline_us = 0;
         flow_->send_buffer.set_capacity(options_.send_buffer);
         flow_->receive_buffer.set_capacity(receive_capacity());
         flow_->delayed_ack_timer.owner = host_index();
@@ -919,10 +932,12 @@ void Tcb::release_flow_if_idle() {
     const Flow& f = *flow_;
     if (f.send_buffer.size() != 0 || f.receive_buffer.size() != 0 || out_of_order_ != nullptr || scoreboard_ != nullptr) return;
     if (f.delayed_ack_timer.armed() || f.unacknowledged_bytes != 0 || snd_una_ != snd_max_) return;
-    if (congestion_.in_recovery() || probe_outstanding_ || probe_timer_ || dsack_pending_ || rtt_timing_) return;
+    if (congestion_.in_recovery() || probe_outstanding_ || probe_timer_ || rack_timer_ || dsack_pending_ || rtt_timing_) return;
     if (retransmission_timer_.armed() && state_ != State::time_wait && state_ != State::fin_wait_2) return;
     flow_->send_buffer.release_storage();
     flow_->receive_buffer.release_storage();
+    flow_->rack.clear();
+    flow_->rack_deadline_us = 0;
     host_.release_flow(flow_);
     flow_ = nullptr;
 }
@@ -937,6 +952,7 @@ void Tcb::release_scoreboard_if_empty() {
 // RFC 6675 section 5 step (C): while cwnd - pipe >= 1 SMSS, send what NextSeg() picks: lost data first,
 // then new data, then data not SACKed, then once the rescue segment.
 void Tcb::sack_recovery_output() {
+    resend_rack_lost();
     const std::uint32_t mss = effective_mss();
     bool restart_timer = false;
     // Every pass sends a segment, and each raises the pipe, so cwnd ends the loop; the count is a backstop.
@@ -988,7 +1004,9 @@ Seq Tcb::retransmit(Seq begin, Seq end, std::size_t most, bool push) {
     ++host_.counters().RetransSegs;
     ++total_retransmits_;
     rtt_timing_ = false;  // Karn
-    return begin + static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+    const Seq end_sent = begin + static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+    if (rack_enabled()) flow().rack.retransmitted(begin, end_sent, host_.now_us());
+    return end_sent;
 }
 
 // Fast retransmit: the segment at SND.UNA again, at once, without touching SND.NXT.
@@ -1001,6 +1019,58 @@ bool Tcb::new_data_sendable() const {
     const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
     if (offset >= send_queued()) return fin_queued_;
     return snd_wnd_ > static_cast<std::uint32_t>(snd_nxt_ - snd_una_);
+}
+
+void Tcb::on_rack_result(const Rack::AckResult& result) {
+    Flow& f = flow();
+    if (result.newly_lost > 0) {
+        ++host_.counters().TCPRackLoss;
+        if (!congestion_.in_recovery() && snd_una_ >= recover_ && snd_una_ != snd_max_) enter_recovery();
+    }
+    // The reordering timer: armed through the retransmission timer, like the loss probe.
+    const std::uint64_t deadline = result.timer_us ? host_.now_us() + *result.timer_us : 0;
+    if (deadline != f.rack_deadline_us) {
+        f.rack_deadline_us = deadline;
+        if (retransmission_timer_.armed()) schedule_retransmission_timer();
+    }
+}
+
+std::uint32_t Tcb::rack_lost_beyond_scoreboard() const {
+    std::uint32_t bytes = 0;
+    if (flow_ == nullptr) return 0;
+    const std::uint32_t mss = effective_mss();
+    flow_->rack.for_each_lost([&](const Rack::Segment& s) {
+        if (scoreboard_ == nullptr || !scoreboard_->is_lost(s.begin, mss)) bytes += static_cast<std::uint32_t>(s.end - s.begin);
+    });
+    return bytes;
+}
+
+// RFC 8985 section 6 with RFC 6675's accounting: a segment RACK holds lost is resent before NextSeg's
+// choices, while cwnd - pipe allows one more segment (RACK's lost bytes taken out of the pipe).
+void Tcb::resend_rack_lost() {
+    Flow& f = flow();
+    const std::uint32_t mss = effective_mss();
+    for (int guard = 0; guard < 64; ++guard) {
+        std::optional<Rack::Segment> next;
+        f.rack.for_each_lost([&](const Rack::Segment& s) {
+            if (!next) next = s;
+        });
+        if (!next || next->begin < snd_una_) return;
+        if (scoreboard_ != nullptr) {
+            SackScoreboard::Flight flight{snd_una_, snd_max_, f.rxt_end, std::nullopt, mss};
+            if (rescue_sent_) flight.rescue_end = f.rescue_end;
+            const std::uint64_t pipe = scoreboard_->pipe(flight);
+            const std::uint64_t lost = rack_lost_beyond_scoreboard();
+            if ((pipe > lost ? pipe - lost : 0) + mss > congestion_.cwnd()) return;
+        }
+        const Seq end = retransmit(next->begin, next->end);
+        if (end == next->begin) {
+            f.rack.retransmitted(next->begin, next->end, host_.now_us());  // nothing to send there: unmark
+            continue;
+        }
+        if (f.rxt_end < end) f.rxt_end = end;
+        if (!retransmission_timer_.armed()) arm_retransmission();
+    }
 }
 
 // RFC 8985 7.2: a probe may be scheduled with SACK in use, data outstanding, no loss being recovered, no
@@ -1232,6 +1302,14 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
         flow().rtt_seq = snd_nxt_;
         flow_->rtt_sent_us = host_.now_us();
     }
+    if (rack_enabled()) {
+        const Seq end = snd_nxt_ + static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
+        if (retransmission) {
+            flow().rack.retransmitted(snd_nxt_, end, host_.now_us());
+        } else {
+            flow().rack.sent(snd_nxt_, end, host_.now_us());
+        }
+    }
     snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
     if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
     if (restart_timer || !retransmission_timer_.armed()) {
@@ -1350,6 +1428,14 @@ void Tcb::arm_retransmission() {
 void Tcb::schedule_retransmission_timer() {
     std::uint64_t deadline = flow().rto_deadline_us;
     probe_timer_ = false;
+    rack_timer_ = false;
+    // RFC 8985 6.2 step 5: the reordering timer, when it comes before the RTO. (The loss probe is not
+    // scheduled while RACK waits on a segment: its answer would come no sooner.)
+    if (flow_->rack_deadline_us != 0 && flow_->rack_deadline_us < deadline) {
+        host_.timers().arm(retransmission_timer_, flow_->rack_deadline_us);
+        rack_timer_ = true;
+        return;
+    }
     if (loss_probe_allowed()) {
         std::uint64_t pto = 1'000'000;
         if (rtt_.has_sample()) pto = 2 * rtt_.srtt_us() + (flight() <= effective_mss() ? 200'000 : 2'000);
@@ -1425,6 +1511,15 @@ void Tcb::on_keepalive_timer() {
 }
 
 void Tcb::on_retransmission_timeout() {
+    if (rack_timer_) {
+        rack_timer_ = false;
+        Flow& f = flow();
+        f.rack_deadline_us = 0;
+        on_rack_result(f.rack.on_timer(host_.now_us(), congestion_.in_recovery(), duplicate_acks_, rtt_.srtt_us()));
+        output();
+        if (!retransmission_timer_.armed() && snd_una_ != snd_max_) schedule_retransmission_timer();
+        return;
+    }
     if (probe_timer_) {
         probe_timer_ = false;
         send_loss_probe();
@@ -1448,6 +1543,11 @@ void Tcb::on_retransmission_timeout() {
         recover_ = snd_max_;               // RFC 6582 4.1: no fast retransmit for what was sent before
         sack_recovery_ = false;
         probe_outstanding_ = false;
+        // Everything outstanding goes again: RACK's log starts afresh with the data sent after this.
+        if (flow_ != nullptr) {
+            flow_->rack.clear();
+            flow_->rack_deadline_us = 0;
+        }
         // RFC 2018 section 8: the receiver may have reneged. Its SACKs are believed through one timeout
         // (the resend skips what they cover) but not through a second, or after it was seen to renege.
         if (scoreboard_ != nullptr && (scoreboard_suspect_ || retries_ > 1)) {  // retries_ counts this one

@@ -12,6 +12,7 @@
 #include "tcp/counters.h"
 #include "tcp/four_tuple.h"
 #include "tcp/reassembly.h"
+#include "tcp/rack.h"
 #include "tcp/rtt.h"
 #include "tcp/sack_scoreboard.h"
 #include "tcp/state.h"
@@ -92,6 +93,10 @@ struct Flow {
     wire::SackBlock dsack{};  // RFC 2883: the duplicate the next ACK reports first
     std::uint64_t rtt_sent_us = 0;
     std::uint64_t rto_deadline_us = 0;  // when the RTO is due while the timer runs as the loss probe's
+    // RFC 8985 section 6: the send log and its time-based loss marks (with SACK); the reordering timer's
+    // deadline, 0 when it is not wanted.
+    Rack rack;
+    std::uint64_t rack_deadline_us = 0;
 };
 
 // ConnectionOptions as a TCB keeps them, in 28 bytes instead of 72: MSL and linger in 32-bit
@@ -264,6 +269,13 @@ private:
     // RFC 8985 section 7: the tail loss probe.
     bool loss_probe_allowed() const;
     void send_loss_probe();
+    // RFC 8985 section 6: after an ACK or the reordering timer, what RACK found; starts recovery on a loss.
+    void on_rack_result(const Rack::AckResult& result);
+    bool rack_enabled() const { return sack_permitted_ && host_.config().rack; }
+    // Resends RACK's lost segments while the window allows (lowest first). Returns the bytes it sent.
+    void resend_rack_lost();
+    // Bytes RACK holds lost that the scoreboard's IsLost does not: out of the pipe too.
+    std::uint32_t rack_lost_beyond_scoreboard() const;
     void on_loss_probe_acked(const wire::TcpSegment& segment, const SackScoreboard::UpdateResult& sack,
                              bool advanced);
     // RFC 2883: remember [begin, end) as a duplicate, for the next ACK's D-SACK block.
@@ -337,6 +349,7 @@ private:
     bool rtt_timing_ = false;  // a segment is being timed (Karn: never a retransmitted one)
     // RFC 8985 7: the retransmission timer runs as the tail loss probe's timeout (see probe_end_).
     bool probe_timer_ = false;
+    bool rack_timer_ = false;  // the retransmission timer runs as RACK's reordering timer
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
 

@@ -20,6 +20,14 @@ using testing::SegmentScript;
 
 constexpr std::uint32_t mss = 1000;
 
+// RFC 6675 on its own: these scripts answer at once (no RTT), where RACK's clock would find every earlier
+// segment lost at the first SACK; RACK has tests of its own below, with round trips that take time.
+StackConfig without_rack() {
+    StackConfig config = SegmentScript::default_config();
+    config.tcp.rack = false;
+    return config;
+}
+
 Opened open_with_sack(SegmentScript& t) {
     OpenOptions options;
     options.peer_mss = mss;
@@ -55,7 +63,7 @@ void send_initial_window(SegmentScript& t, Opened& o, std::uint32_t queued) {
 }
 
 TEST(SackRecovery, Rfc6675_5_ThirdSackingAckStartsRecovery_ResendsTheHoleAndNothingSacked) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 30);
     // Segment 0 arrives and is ACKed: slow start lets two more go (cwnd 11 segments).
@@ -103,7 +111,7 @@ TEST(SackRecovery, Rfc6675_5_ThirdSackingAckStartsRecovery_ResendsTheHoleAndNoth
 }
 
 TEST(SackRecovery, Rfc6675_TwoHolesAreBothResentWithinOneRoundTrip) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 20);
     // Segments 0 and 2 are lost.
@@ -131,7 +139,7 @@ TEST(SackRecovery, Rfc6675_TwoHolesAreBothResentWithinOneRoundTrip) {
 }
 
 TEST(SackRecovery, Rfc6675_IsLost_StartsRecoveryBeforeThreeDuplicates) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 10);
     // One ACK SACKs three segments above the hole at once: 3000 bytes > (DupThresh - 1) * SMSS.
@@ -142,7 +150,7 @@ TEST(SackRecovery, Rfc6675_IsLost_StartsRecoveryBeforeThreeDuplicates) {
 }
 
 TEST(SackRecovery, Rfc6675_RescueRetransmission_OnceTheFirstResendIsAcknowledged) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 10);  // nothing more to send
     // Segment 0 lost, 1 to 9 SACKed at once: recovery; segment 0 goes, once (RescueRxt = HighRxt at the
@@ -154,7 +162,7 @@ TEST(SackRecovery, Rfc6675_RescueRetransmission_OnceTheFirstResendIsAcknowledged
 }
 
 TEST(SackRecovery, Rfc6675_RescueRetransmission_WhenNothingElseMayGo) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 10);  // nothing more to send
     // Segment 0 lost, 1 to 3 SACKed: recovery, cwnd 7000; segment 0 goes.
@@ -176,7 +184,7 @@ TEST(SackRecovery, Rfc6675_RescueRetransmission_WhenNothingElseMayGo) {
 // New data that Nagle holds back (a short tail, data in flight) is no reason to stop recovery: NextSeg
 // is asked again without it, and the rescue goes at once rather than at the RTO.
 TEST(SackRecovery, Rfc6675_NewDataHeldByNagle_DoesNotStallRecovery) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     OpenOptions options;
     options.peer_mss = mss;
     options.rtt_us = 100'000;
@@ -265,7 +273,7 @@ TEST(SackRecovery, Rfc8985_NewDataIsTheProbe_WhenTheWindowAllows) {
 }
 
 TEST(SackRecovery, Rfc2018_8_AfterATimeout_TheResendSkipsWhatWasSacked) {
-    SegmentScript t;
+    SegmentScript t{without_rack()};
     Opened o = open_with_sack(t);
     send_initial_window(t, o, 10);
     // Segments 0 and 1 lost; 2 and 3 SACKed in one ACK: not enough for recovery (one duplicate, and not
@@ -284,6 +292,48 @@ TEST(SackRecovery, Rfc2018_8_AfterATimeout_TheResendSkipsWhatWasSacked) {
     t.expect_nothing();
     EXPECT_EQ(t.stack.counters().TCPTimeouts, 1u);
     EXPECT_EQ(t.stack.counters().TCPSackRecovery, 0u);
+}
+
+// RACK (RFC 8985 section 6), with round trips of 100 ms.
+
+// One SACK is not three duplicates, and one segment SACKed above a hole is not IsLost; but segment 2 was
+// sent after 0 and 1 and has arrived: once RACK.rtt (100 ms) and the reordering window (min_RTT / 4 = 25 ms)
+// have passed since they were sent, they are lost, and recovery starts on the reordering timer.
+TEST(SackRecovery, Rfc8985_6_Rack_FindsALossThreeDuplicatesWouldNot) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 3);
+    for (std::uint32_t i = 0; i < 3; ++i) t.expect(data(o, i).psh_if(i == 2));
+    t.advance(100'000);
+    t.inject(sack_ack(o, 0, {{2, 3}}));
+    t.expect_nothing();
+    EXPECT_FALSE(o.connection.info()->in_recovery);
+    t.expect_after(25'000, data(o, 0));  // the reordering timer: 0 + 100 + 25 ms
+    EXPECT_TRUE(o.connection.info()->sack_recovery);
+    EXPECT_EQ(t.stack.counters().TCPRackLoss, 1u);
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 0u) << "RACK came before the probe";
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+}
+
+// A retransmission lost again: duplicate ACKs cannot tell, RACK can. Segment 0 is lost, resent at 100 ms
+// with new segment 10 beside it; 10 arrives, 0 does not: at 200 ms segment 0, sent no later than 10, is
+// lost again (in recovery, with no reordering seen, the window is 0), and goes a third time at once.
+TEST(SackRecovery, Rfc8985_6_Rack_ResendsALostRetransmissionWithoutWaitingForTheRto) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    send_initial_window(t, o, 11);
+    t.advance(100'000);
+    t.inject(sack_ack(o, 0, {{1, 10}}));
+    t.expect(data(o, 0));
+    t.expect(data(o, 10).psh());
+    t.expect_nothing();
+    t.advance(100'000);
+    t.inject(sack_ack(o, 0, {{1, 11}}));
+    t.expect(data(o, 0));
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+    EXPECT_EQ(t.stack.counters().RetransSegs, 2u);
+    t.inject(sack_ack(o, 11, {}));
+    EXPECT_FALSE(o.connection.info()->in_recovery);
 }
 
 // The receiving side of RFC 2883.
