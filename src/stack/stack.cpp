@@ -4,6 +4,7 @@
 #include "tcpp/stack.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <deque>
 #include <random>
@@ -101,6 +102,62 @@ private:
     std::vector<std::unique_ptr<Cell[]>> chunks_;
     std::vector<std::uint16_t> live_;  // TCBs in each chunk
     std::size_t empty_chunks_ = 0;     // allocated chunks with no TCB
+};
+
+// Slot numbers for connections, the lowest free one first: live connections gather at the front, so that
+// the slot table can shrink from its end as connections close (a stack whose connections have all gone to
+// TIME_WAIT keeps no table for them). Free numbers are bits, two levels deep: a search reads one summary
+// word per 4096 slots.
+class SlotNumbers {
+public:
+    // The lowest free number below `size`, taken; or `size` itself when none is free (the table grows).
+    std::uint32_t take(std::uint32_t size) {
+        for (std::size_t s = 0; s < summary_.size(); ++s) {
+            if (summary_[s] == 0) continue;
+            const std::size_t word = s * 64 + static_cast<std::size_t>(std::countr_zero(summary_[s]));
+            const auto index = static_cast<std::uint32_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits_[word])));
+            clear(index);
+            return index;
+        }
+        return size;
+    }
+    void give_back(std::uint32_t index) {
+        const std::size_t word = index / 64;
+        if (bits_.size() <= word) bits_.resize(word + 1, 0);
+        if (summary_.size() <= word / 64) summary_.resize(word / 64 + 1, 0);
+        bits_[word] |= std::uint64_t{1} << (index % 64);
+        summary_[word / 64] |= std::uint64_t{1} << (word % 64);
+    }
+    bool is_free(std::uint32_t index) const {
+        const std::size_t word = index / 64;
+        return word < bits_.size() && (bits_[word] >> (index % 64) & 1) != 0;
+    }
+    // The table shrank to `size` slots: numbers from `size` on are no longer free numbers, but absent.
+    // Costs what was removed, not what remains.
+    void truncate(std::uint32_t size) {
+        const std::size_t words = (std::size_t{size} + 63) / 64;
+        for (std::size_t w = words; w < bits_.size(); ++w) {
+            if (bits_[w] != 0) summary_[w / 64] &= ~(std::uint64_t{1} << (w % 64));
+        }
+        if (bits_.size() > words) bits_.resize(words);
+        if (size % 64 != 0 && words > 0 && words <= bits_.size()) {
+            bits_[words - 1] &= (std::uint64_t{1} << (size % 64)) - 1;
+            if (bits_[words - 1] == 0) summary_[(words - 1) / 64] &= ~(std::uint64_t{1} << ((words - 1) % 64));
+        }
+        summary_.resize(std::min(summary_.size(), (bits_.size() + 63) / 64));
+        if (bits_.capacity() > 64 && bits_.size() < bits_.capacity() / 4) bits_.shrink_to_fit();
+        if (summary_.capacity() > 64 && summary_.size() < summary_.capacity() / 4) summary_.shrink_to_fit();
+    }
+
+private:
+    void clear(std::uint32_t index) {
+        const std::size_t word = index / 64;
+        bits_[word] &= ~(std::uint64_t{1} << (index % 64));
+        if (bits_[word] == 0) summary_[word / 64] &= ~(std::uint64_t{1} << (word % 64));
+    }
+
+    std::vector<std::uint64_t> bits_;     // bit i: slot i is free
+    std::vector<std::uint64_t> summary_;  // bit w: some slot of bits_[w] is free
 };
 
 struct EndpointHash {
@@ -259,7 +316,8 @@ private:
     std::vector<std::unique_ptr<tcp::Flow>> spare_flows_;  // after buffer_pool_: their rings return to it
     TcbCells tcb_cells_;
     std::vector<ConnectionSlot> slots_;
-    std::vector<std::uint32_t> free_slots_;
+    SlotNumbers free_slots_;
+    std::uint32_t generations_ = 0;  // the last generation given: a slot's occupant gets the next
     std::uint32_t last_found_ = ~std::uint32_t{0};  // the slot the last segment went to (a hint, checked)
     tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
     stack::ConnectionIndex demux_;   // four-tuple -> slot, for TCBs until CLOSED (or TIME_WAIT compacted)
@@ -559,15 +617,12 @@ void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment,
 // Connections and their lifetime
 
 std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options) {
-    std::uint32_t index;
-    if (!free_slots_.empty()) {
-        index = free_slots_.back();
-        free_slots_.pop_back();
-    } else {
-        index = static_cast<std::uint32_t>(slots_.size());
-        slots_.emplace_back();
-    }
+    const std::uint32_t index = free_slots_.take(static_cast<std::uint32_t>(slots_.size()));
+    if (index == slots_.size()) slots_.emplace_back();
     ConnectionSlot& slot = slots_[index];
+    // A generation no earlier occupant of any slot had: a handle to a closed connection never matches,
+    // even after the table shrank and grew again.
+    slot.generation = ++generations_;
     slot.tcb = new (tcb_cells_.take(index)) Tcb(*this, tuple, options);
     slot.user_holds = false;
     slot.lingering = false;
@@ -633,8 +688,15 @@ void Stack::Impl::reap() {
         slot.tcb->~Tcb();
         slot.tcb = nullptr;
         tcb_cells_.give_back(index);
-        ++slot.generation;
-        free_slots_.push_back(index);
+        free_slots_.give_back(index);
+    }
+    // Free slots at the end of the table go, and the table's memory with them once it is mostly unused.
+    std::size_t size = slots_.size();
+    while (size > 0 && free_slots_.is_free(static_cast<std::uint32_t>(size - 1))) --size;
+    if (size != slots_.size()) {
+        slots_.resize(size);
+        free_slots_.truncate(static_cast<std::uint32_t>(size));
+        if (slots_.capacity() > 64 && size < slots_.capacity() / 4) slots_.shrink_to_fit();
     }
 }
 

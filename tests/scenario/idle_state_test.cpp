@@ -67,5 +67,28 @@ TEST(IdleState, TheDelayedAckKeepsTheFlowUntilItGoes) {
     EXPECT_FALSE(o.connection.info()->active);
 }
 
+// When connections go, their slots go too, from the end of the table: a stack whose connections have all
+// closed keeps no table for them. A handle to a closed connection stays invalid (EBADF) even when a new
+// connection takes its slot number again.
+TEST(IdleState, TheSlotTableShrinksAndOldHandlesStayInvalid) {
+    SegmentScript t;
+    Opened o = t.open_server();
+    Connection old = o.connection;
+    EXPECT_EQ(t.stack.connection_count(), 1u);
+    o.connection.abort();
+    t.expect(Seg{}.rst().seq(o.snd_nxt).ack(o.rcv_nxt));
+    EXPECT_EQ(t.stack.connection_count(), 0u);
+    EXPECT_EQ(old.info().error(), std::make_error_code(std::errc::bad_file_descriptor));
+    // A new connection from another port takes slot 0 again.
+    t.inject(Seg{}.syn().seq(5000).mss(1460).from_port(40001));
+    const std::uint32_t iss = t.expect(Seg{}.syn().ack(5001).to_port(40001)).seq.raw();
+    t.inject(Seg{}.seq(5001).ack(iss + 1).from_port(40001));
+    auto fresh = o.listener->accept();
+    ASSERT_TRUE(fresh);
+    EXPECT_EQ(fresh->state(), State::established);
+    EXPECT_EQ(old.info().error(), std::make_error_code(std::errc::bad_file_descriptor)) << "not the new one";
+    EXPECT_NE(old.state(), State::established);
+}
+
 }  // namespace
 }  // namespace tcpp
