@@ -112,7 +112,8 @@ class SlotNumbers {
 public:
     // The lowest free number below `size`, taken; or `size` itself when none is free (the table grows).
     std::uint32_t take(std::uint32_t size) {
-        for (std::size_t s = 0; s < summary_.size(); ++s) {
+        for (std::size_t s = first_; s < summary_.size(); ++s) {
+            first_ = s;  // no free number below this summary word
             if (summary_[s] == 0) continue;
             const std::size_t word = s * 64 + static_cast<std::size_t>(std::countr_zero(summary_[s]));
             const auto index = static_cast<std::uint32_t>(word * 64 + static_cast<std::size_t>(std::countr_zero(bits_[word])));
@@ -127,6 +128,7 @@ public:
         if (summary_.size() <= word / 64) summary_.resize(word / 64 + 1, 0);
         bits_[word] |= std::uint64_t{1} << (index % 64);
         summary_[word / 64] |= std::uint64_t{1} << (word % 64);
+        first_ = std::min(first_, word / 64);
     }
     bool is_free(std::uint32_t index) const {
         const std::size_t word = index / 64;
@@ -158,6 +160,7 @@ private:
 
     std::vector<std::uint64_t> bits_;     // bit i: slot i is free
     std::vector<std::uint64_t> summary_;  // bit w: some slot of bits_[w] is free
+    std::size_t first_ = 0;               // no summary word below this has a bit set
 };
 
 struct EndpointHash {
