@@ -44,4 +44,10 @@ constexpr bool is_synchronized(State state) {
            state != State::syn_received;
 }
 
+// The states in which a connection may still send data or its FIN: before its FIN is acknowledged.
+constexpr bool may_send(State state) {
+    return state == State::established || state == State::close_wait || state == State::fin_wait_1 ||
+           state == State::closing || state == State::last_ack;
+}
+
 }  // namespace tcpp::tcp

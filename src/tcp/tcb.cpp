@@ -1076,16 +1076,8 @@ void Tcb::resend_rack_lost() {
 // RFC 8985 7.2: a probe may be scheduled with SACK in use, data outstanding, no loss being recovered, no
 // probe unresolved and no backoff under way.
 bool Tcb::loss_probe_allowed() const {
-    switch (state_) {
-    case State::established:
-    case State::close_wait:
-    case State::fin_wait_1:
-    case State::closing:
-    case State::last_ack: break;
-    default: return false;
-    }
-    return sack_permitted_ && syn_acked_ && snd_una_ != snd_max_ && snd_nxt_ == snd_max_ && !probing_ &&
-           !probe_outstanding_ && !congestion_.in_recovery() && retries_ == 0;
+    return may_send(state_) && sack_permitted_ && syn_acked_ && snd_una_ != snd_max_ && snd_nxt_ == snd_max_ &&
+           !probing_ && !probe_outstanding_ && !congestion_.in_recovery() && retries_ == 0;
 }
 
 // RFC 8985 7.3: the probe is new data if the windows let some go, else the last segment sent.
@@ -1228,14 +1220,7 @@ void Tcb::time_wait_segment(const wire::TcpSegment& segment) {
 // Output
 
 void Tcb::output() {
-    switch (state_) {
-    case State::established:
-    case State::close_wait:
-    case State::fin_wait_1:
-    case State::closing:
-    case State::last_ack: break;
-    default: return;
-    }
+    if (!may_send(state_)) return;
     if (sack_recovery()) {
         sack_recovery_output();
     } else {

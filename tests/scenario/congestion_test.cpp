@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "data_segments.h"
 #include "segment_script.h"
 
 namespace tcpp {
@@ -12,25 +13,11 @@ using testing::Opened;
 using testing::OpenOptions;
 using testing::Seg;
 using testing::SegmentScript;
+using testing::queue_segments;
+using testing::segment_of;
+using testing::open_for_data;
 
-constexpr std::uint32_t mss = 1000;
-
-// ESTABLISHED as server, the peer's MSS 1000 and a large window; nothing sent yet.
-Opened open_for_data(SegmentScript& t) {
-    OpenOptions options;
-    options.peer_mss = mss;
-    options.rtt_us = 100'000;
-    options.connection.send_buffer = 256 * 1024;
-    return t.open_server(options);
-}
-
-std::string segment_of(std::uint32_t index) { return std::string(mss, static_cast<char>('a' + index % 26)); }
-
-void queue_segments(Opened& o, std::uint32_t count) {
-    std::string data;
-    for (std::uint32_t i = 0; i < count; ++i) data += segment_of(i);
-    ASSERT_EQ(o.connection.send(wire::as_bytes(data.data(), data.size())).value_or(0), data.size());
-}
+constexpr std::uint32_t mss = testing::data_mss;
 
 TEST(Congestion, Rfc6928_InitialWindowIsTenSegments) {
     SegmentScript t;

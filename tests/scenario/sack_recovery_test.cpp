@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "data_segments.h"
 #include "segment_script.h"
 
 namespace tcpp {
@@ -17,8 +18,10 @@ using testing::Opened;
 using testing::OpenOptions;
 using testing::Seg;
 using testing::SegmentScript;
+using testing::queue_segments;
+using testing::segment_of;
 
-constexpr std::uint32_t mss = 1000;
+constexpr std::uint32_t mss = testing::data_mss;
 
 // RFC 6675 on its own: these scripts answer at once (no RTT), where RACK's clock would find every earlier
 // segment lost at the first SACK; RACK has tests of its own below, with round trips that take time.
@@ -30,19 +33,8 @@ StackConfig without_rack() {
 
 Opened open_with_sack(SegmentScript& t) {
     OpenOptions options;
-    options.peer_mss = mss;
-    options.rtt_us = 100'000;
     options.peer_sack_permitted = true;
-    options.connection.send_buffer = 256 * 1024;
-    return t.open_server(options);
-}
-
-std::string segment_of(std::uint32_t index) { return std::string(mss, static_cast<char>('a' + index % 26)); }
-
-void queue_segments(Opened& o, std::uint32_t count) {
-    std::string data;
-    for (std::uint32_t i = 0; i < count; ++i) data += segment_of(i);
-    ASSERT_EQ(o.connection.send(wire::as_bytes(data.data(), data.size())).value_or(0), data.size());
+    return testing::open_for_data(t, options);
 }
 
 // Segment i of the stream, as the stack sends it.
@@ -186,12 +178,9 @@ TEST(SackRecovery, Rfc6675_RescueRetransmission_WhenNothingElseMayGo) {
 TEST(SackRecovery, Rfc6675_NewDataHeldByNagle_DoesNotStallRecovery) {
     SegmentScript t{without_rack()};
     OpenOptions options;
-    options.peer_mss = mss;
-    options.rtt_us = 100'000;
     options.peer_sack_permitted = true;
-    options.connection.send_buffer = 256 * 1024;
     options.connection.nodelay = false;
-    Opened o = t.open_server(options);
+    Opened o = testing::open_for_data(t, options);
     std::string all;
     for (std::uint32_t i = 0; i < 10; ++i) all += segment_of(i);
     all += std::string(100, '!');
