@@ -75,6 +75,10 @@ Rack::AckResult Rack::detect_loss(std::uint64_t now_us, bool in_recovery, unsign
     const std::uint64_t reo_wnd = reordering_window_us(in_recovery, dup_acks, srtt_us);
     for (std::size_t i = head_; i < segments_.size(); ++i) {
         Segment& s = segments_[i];
+        // New data goes out in sequence order, and a segment sent again was sent later still: past the
+        // first segment sent once and after RACK.xmit_ts, every segment was sent after it too. So the walk
+        // ends there, and an ACK of a loss-free flight costs O(1), not O(flight).
+        if (!s.retransmitted && sent_after(s.xmit_us, s.end, xmit_us_, end_)) break;
         if (s.delivered || s.lost || !sent_after(xmit_us_, end_, s.xmit_us, s.end)) continue;
         const std::uint64_t due = s.xmit_us + rtt_us_ + reo_wnd;
         if (due <= now_us) {

@@ -42,11 +42,11 @@ public:
     void retransmitted(wire::Seq begin, wire::Seq end, std::uint64_t now_us);
 
     // An acceptable ACK (RFC 8985 6.2 steps 1-5): snd_una after it; is_sacked(begin, end) tells whether the
-    // peer has SACKed the whole of a segment; in_recovery and dup_acks pick the reordering window (step 4);
-    // srtt_us bounds it.
+    // peer has SACKed the whole of a segment, asked only when the ACK SACKed something new (sacked_new);
+    // in_recovery and dup_acks pick the reordering window (step 4); srtt_us bounds it.
     template <class IsSacked>
     AckResult on_ack(wire::Seq snd_una, IsSacked&& is_sacked, std::uint64_t now_us, bool in_recovery,
-                     unsigned dup_acks, std::uint64_t srtt_us);
+                     unsigned dup_acks, std::uint64_t srtt_us, bool sacked_new = true);
     // The reordering timer fired (RFC 8985 6.2 step 5 again, with no new delivery).
     AckResult on_timer(std::uint64_t now_us, bool in_recovery, unsigned dup_acks, std::uint64_t srtt_us);
 
@@ -91,13 +91,13 @@ private:
 
 template <class IsSacked>
 Rack::AckResult Rack::on_ack(wire::Seq snd_una, IsSacked&& is_sacked, std::uint64_t now_us, bool in_recovery,
-                             unsigned dup_acks, std::uint64_t srtt_us) {
+                             unsigned dup_acks, std::uint64_t srtt_us, bool sacked_new) {
     // Cumulatively acknowledged: delivered, and no longer kept.
     while (head_ < segments_.size() && !(snd_una < segments_[head_].end)) {
         if (!segments_[head_].delivered) delivered(segments_[head_], now_us);
         ++head_;
     }
-    for (std::size_t i = head_; i < segments_.size(); ++i) {
+    for (std::size_t i = head_; sacked_new && i < segments_.size(); ++i) {
         Segment& s = segments_[i];
         if (s.delivered || !is_sacked(s.begin, s.end)) continue;
         s.delivered = true;

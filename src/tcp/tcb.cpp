@@ -780,7 +780,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
             return range != nullptr && range->begin <= begin && end <= range->end;
         };
         on_rack_result(flow_->rack.on_ack(snd_una_, is_sacked, host_.now_us(), congestion_.in_recovery(),
-                                          duplicate_acks_, rtt_.srtt_us()));
+                                          duplicate_acks_, rtt_.srtt_us(), sack.sacked_new_data()));
     }
     release_scoreboard_if_empty();
     // The window, from the newest segment only (RFC 9293 3.10.7.4, SND.WL1 and SND.WL2).
