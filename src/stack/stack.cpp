@@ -8,7 +8,9 @@
 #include <cassert>
 #include <deque>
 #include <random>
+#include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "stack/connection_index.h"
@@ -34,25 +36,28 @@ bool usable(const tcp::ConnectionOptions& options) {
     return options.send_buffer > 0 && options.receive_buffer > 0 && tcp::StoredOptions::representable(options);
 }
 
-// Objects a connection needs only now and then (a SACK scoreboard, out-of-order ranges), kept for reuse
+// Objects a connection needs only now and then (a Flow, a SACK scoreboard, out-of-order ranges), kept for reuse
 // so that the packet path does not allocate, up to a bound on what an idle stack holds.
 template <class T>
 class SparePool {
 public:
     static constexpr std::size_t max_spares = 1024;
 
-    T* acquire() {
-        if (spares_.empty()) return new T;
+    // A spare, or a new T made from `args`.
+    template <class... Args>
+    T* acquire(Args&&... args) {
+        if (spares_.empty()) return new T(std::forward<Args>(args)...);
         T* object = spares_.back().release();
         spares_.pop_back();
         return object;
     }
+    // Kept as a spare, reset to a fresh T where T can be assigned one (else its user resets it on taking).
     void release(T* object) {
         if (spares_.size() >= max_spares) {
             delete object;
             return;
         }
-        *object = T{};
+        if constexpr (std::is_default_constructible_v<T> && std::is_move_assignable_v<T>) *object = T{};
         spares_.emplace_back(object);
     }
 
@@ -219,19 +224,8 @@ public:
     void release_scoreboard(tcp::SackScoreboard* scoreboard) override { scoreboards_.release(scoreboard); }
     tcp::OutOfOrder* acquire_out_of_order() override { return out_of_order_ranges_.acquire(); }
     void release_out_of_order(tcp::OutOfOrder* ranges) override { out_of_order_ranges_.release(ranges); }
-    tcp::Flow* acquire_flow() override {
-        if (spare_flows_.empty()) return new tcp::Flow(&buffer_pool_);
-        tcp::Flow* flow = spare_flows_.back().release();
-        spare_flows_.pop_back();
-        return flow;
-    }
-    void release_flow(tcp::Flow* flow) override {
-        if (spare_flows_.size() >= SparePool<tcp::Flow>::max_spares) {
-            delete flow;
-            return;
-        }
-        spare_flows_.emplace_back(flow);
-    }
+    tcp::Flow* acquire_flow() override { return flows_.acquire(&buffer_pool_); }
+    void release_flow(tcp::Flow* flow) override { flows_.release(flow); }
     tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
@@ -316,7 +310,7 @@ private:
     SparePool<tcp::SackScoreboard> scoreboards_;
     SparePool<tcp::OutOfOrder> out_of_order_ranges_;
     tcp::BufferPool buffer_pool_;
-    std::vector<std::unique_ptr<tcp::Flow>> spare_flows_;  // after buffer_pool_: their rings return to it
+    SparePool<tcp::Flow> flows_;  // after buffer_pool_: their rings return to it
     TcbCells tcb_cells_;
     std::vector<ConnectionSlot> slots_;
     SlotNumbers free_slots_;
