@@ -591,9 +591,11 @@ void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment,
     const std::size_t tcp_header = segment.header_size();
     const std::size_t total = ip_header + tcp_header + payload_length;
     assert(total <= buffer.size());
+    // The payload is copied from the send buffer and summed for the checksum in the same pass.
+    wire::ChecksumAccumulator payload_sum;
     if (payload_length > 0) {
         wire::MutableBytes payload = buffer.subspan(ip_header + tcp_header, payload_length);
-        tcb->copy_send_data(payload_offset, payload);
+        tcb->copy_send_data(payload_offset, payload, payload_sum);
         segment.payload = payload;
     }
     wire::Ipv4Header ip;
@@ -603,7 +605,7 @@ void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment,
     ip.destination = tuple.remote.address;
     ip.payload_length = static_cast<std::uint16_t>(tcp_header + payload_length);
     ip.emit(buffer);
-    segment.emit(buffer.subspan(ip_header), tuple.local.address, tuple.remote.address);
+    segment.emit_with_payload_sum(buffer.subspan(ip_header), tuple.local.address, tuple.remote.address, payload_sum);
     output_.commit(total);
     ++counters_.OutSegs;
     if (segment.flags.rst_set()) ++counters_.OutRsts;

@@ -74,6 +74,15 @@ void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
     std::memcpy(out.data() + first, storage_.get(), out.size() - first);
 }
 
+void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out, wire::ChecksumAccumulator& sum) const {
+    assert(offset + out.size() <= size_);
+    if (out.empty()) return;
+    std::size_t start = (std::size_t{head_} + offset) % storage_size_;
+    std::size_t first = std::min(out.size(), storage_size_ - start);
+    sum.add_copy(out.first(first), {storage_.get() + start, first});
+    sum.add_copy(out.subspan(first), {storage_.get(), out.size() - first});
+}
+
 void ByteRing::write_ahead(std::size_t gap, wire::Bytes data) {
     assert(gap + data.size() <= free_space());
     if (data.empty()) return;

@@ -11,6 +11,7 @@
 
 #include "tcp/buffer_pool.h"
 #include "wire/bytes.h"
+#include "wire/checksum.h"
 
 namespace tcpp::tcp {
 
@@ -36,6 +37,8 @@ public:
     // Copies out.size() bytes starting `offset` bytes after the front, without consuming them.
     // offset + out.size() must not exceed size().
     void copy_out(std::size_t offset, wire::MutableBytes out) const;
+    // The same, adding the bytes to `sum` as they are copied (a segment's payload and its checksum).
+    void copy_out(std::size_t offset, wire::MutableBytes out, wire::ChecksumAccumulator& sum) const;
     // Drops n bytes from the front (n <= size()).
     void consume(std::size_t n);
     // Writes data `gap` bytes past the end without making it part of the ring yet: out-of-order data held

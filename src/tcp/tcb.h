@@ -175,8 +175,11 @@ public:
     // Bytes in the send buffer (from SND.UNA on) and in the receive buffer (not yet read).
     std::size_t send_queued() const { return flow_ != nullptr ? flow_->send_buffer.size() : 0; }
     std::size_t receive_queued() const { return flow_ != nullptr ? flow_->receive_buffer.size() : 0; }
-    // Copies bytes of the send buffer, `offset` bytes after its front, for the host to put in a segment.
-    void copy_send_data(std::size_t offset, wire::MutableBytes out) const { flow_->send_buffer.copy_out(offset, out); }
+    // Copies bytes of the send buffer, `offset` bytes after its front, for the host to put in a segment,
+    // and adds them to the segment's checksum as it goes.
+    void copy_send_data(std::size_t offset, wire::MutableBytes out, wire::ChecksumAccumulator& sum) const {
+        flow_->send_buffer.copy_out(offset, out, sum);
+    }
     // Whether the connection holds a Flow (it is moving data, or was moments ago).
     bool active() const { return flow_ != nullptr; }
     const RttEstimator& rtt() const { return rtt_; }

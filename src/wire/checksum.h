@@ -15,6 +15,11 @@ namespace tcpp::wire {
 class ChecksumAccumulator {
 public:
     void add(Bytes data);
+    // Copies `source` into `destination` (the same size) and adds it, in one pass over the bytes.
+    void add_copy(MutableBytes destination, Bytes source);
+    // Adds what `other` summed, as if its chunks followed this one's: only while no odd-length chunk is
+    // pending here (as after a header of whole words).
+    void append(const ChecksumAccumulator& other);
     // Whole words: only while no odd-length chunk is pending (as for a pseudo-header, added first).
     void add_u16(std::uint16_t word) { add_word(word); }
     void add_u32(std::uint32_t value) { add_word(value >> 16); add_word(value & 0xffff); }

@@ -84,11 +84,34 @@ std::uint32_t TcpSegment::sequence_length() const { return sequence_length_of(fl
 void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destination, ChecksumMode mode) const {
     const std::size_t header = header_size();
     assert(out.size() >= header + payload.size());
-    std::byte* p = out.data();
     // The payload first: it may overlap the header's bytes (memmove), and must be read before they are written.
-    if (!payload.empty() && payload.data() != p + header) {
-        std::memmove(p + header, payload.data(), payload.size());
+    if (!payload.empty() && payload.data() != out.data() + header) {
+        std::memmove(out.data() + header, payload.data(), payload.size());
     }
+    emit_header(out);
+    ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
+    if (mode == ChecksumMode::full) {
+        accumulator.add(out.first(header + payload.size()));
+        store_be16(out.data() + 16, accumulator.checksum());
+    } else {
+        store_be16(out.data() + 16, accumulator.folded_sum());
+    }
+}
+
+void TcpSegment::emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv4Address destination,
+                                       const ChecksumAccumulator& payload_sum) const {
+    const std::size_t header = header_size();
+    assert(out.size() >= header + payload.size() && payload.data() == out.data() + header);
+    emit_header(out);
+    ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
+    accumulator.add(out.first(header));  // whole 32-bit words: the payload's sum continues it
+    accumulator.append(payload_sum);
+    store_be16(out.data() + 16, accumulator.checksum());
+}
+
+void TcpSegment::emit_header(MutableBytes out) const {
+    const std::size_t header = header_size();
+    std::byte* p = out.data();
     store_be16(p, source_port);
     store_be16(p + 2, destination_port);
     store_be32(p + 4, seq.raw());
@@ -99,13 +122,6 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     store_be16(p + 16, 0);
     store_be16(p + 18, urgent_pointer);
     options.emit(out.subspan(TcpView::min_header_size));
-    ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
-    if (mode == ChecksumMode::full) {
-        accumulator.add(out.first(header + payload.size()));
-        store_be16(p + 16, accumulator.checksum());
-    } else {
-        store_be16(p + 16, accumulator.folded_sum());
-    }
 }
 
 bool operator==(const TcpSegment& a, const TcpSegment& b) {

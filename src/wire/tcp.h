@@ -5,6 +5,7 @@
 
 #include "wire/address.h"
 #include "wire/bytes.h"
+#include "wire/checksum.h"
 #include "wire/ipv4.h"
 #include "wire/parse_error.h"
 #include "wire/seq.h"
@@ -115,9 +116,16 @@ struct TcpSegment {
     // The payload is copied unless it already sits at out[header_size()] (built in place).
     void emit(MutableBytes out, Ipv4Address source, Ipv4Address destination,
               ChecksumMode mode = ChecksumMode::full) const;
+    // The same for a payload already in place at out[header_size()] whose sum the caller took while
+    // copying it there (ChecksumAccumulator::add_copy): only the header is summed here.
+    void emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv4Address destination,
+                               const ChecksumAccumulator& payload_sum) const;
 
     // Fields, options and payload bytes equal.
     friend bool operator==(const TcpSegment& a, const TcpSegment& b);
+
+private:
+    void emit_header(MutableBytes out) const;  // with a zero checksum
 };
 
 }  // namespace tcpp::wire

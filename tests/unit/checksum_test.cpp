@@ -104,6 +104,52 @@ TEST(Checksum, ChunkedAcrossOddBoundaries_EqualsOneShot) {
     }
 }
 
+TEST(Checksum, MoreThanAVectorRoundOfAllOnes_MatchesTheReference) {
+    // The vector loop widens its 32-bit lanes every MiB; all-ones words are the largest a lane can take,
+    // so a lane that overflowed before widening would show here. A length just past three rounds, odd.
+    ByteVector all_ones((3 << 20) + 77, std::byte{0xff});
+    EXPECT_EQ(internet_checksum(view(all_ones)), reference_checksum(view(all_ones)));
+    TestRandom random{0xfeed};
+    ByteVector data = random.bytes((1 << 20) + 4093);
+    EXPECT_EQ(internet_checksum(view(data)), reference_checksum(view(data)));
+}
+
+TEST(Checksum, AddCopy_CopiesTheBytesAndSumsThemAsAddWould) {
+    TestRandom random{0xc0c0};
+    for (int i = 0; i < 2000; ++i) {
+        ByteVector data = random.bytes(random.below(i % 10 == 0 ? 5000 : 300));
+        ByteVector copy(data.size());
+        ChecksumAccumulator copied;
+        std::size_t at = 0;
+        while (at < data.size()) {
+            // Chunks of any size, so odd boundaries, both paths (short and vector) and every alignment occur.
+            std::size_t size = std::min<std::size_t>(random.coin() ? random.below(3) : random.below(700), data.size() - at);
+            copied.add_copy(MutableBytes{copy.data() + at, size}, Bytes{data.data() + at, size});
+            at += size;
+        }
+        ASSERT_EQ(copy, data) << "case " << i;
+        ASSERT_EQ(copied.checksum(), reference_checksum(view(data))) << "case " << i;
+    }
+}
+
+TEST(Checksum, Append_ContinuesAnEvenPrefixWithTheOthersChunks) {
+    TestRandom random{0xadd};
+    for (int i = 0; i < 1000; ++i) {
+        ByteVector data = random.bytes(random.below(3000));
+        const std::size_t prefix = std::min<std::size_t>(2 * random.below(40), data.size() & ~std::size_t{1});
+        ChecksumAccumulator head, tail;
+        head.add(Bytes{data.data(), prefix});
+        tail.add(Bytes{data.data() + prefix, data.size() - prefix});
+        head.append(tail);
+        ASSERT_EQ(head.checksum(), reference_checksum(view(data))) << "case " << i;
+        // An odd-length other leaves its byte pending, as one accumulator would.
+        const std::byte extra{0x5a};
+        head.add(Bytes{&extra, 1});
+        data.push_back(extra);
+        ASSERT_EQ(head.checksum(), reference_checksum(view(data))) << "case " << i;
+    }
+}
+
 TEST(Checksum, SingleByteChunks_EqualOneShot) {
     auto data = hex("00 01 f2 03 f4 f5 f6 f7 09");
     ChecksumAccumulator accumulator;

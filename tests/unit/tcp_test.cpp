@@ -364,6 +364,39 @@ TEST(TcpSegment, Emit_PayloadAlreadyInPlace_IsNotCopied) {
     EXPECT_EQ(parsed->checksum_status(client, server), ChecksumStatus::valid);
 }
 
+TEST(TcpSegment, EmitWithPayloadSum_IsByteForByteWhatEmitWrites) {
+    // The send path copies the payload into place and sums it in one pass, then emits around it.
+    TestRandom random{0x5a5a};
+    for (int i = 0; i < 2000; ++i) {
+        ByteVector payload = random.bytes(random.below(i % 4 == 0 ? 1461 : 200));
+        TcpSegment segment;
+        segment.source_port = random.u16();
+        segment.destination_port = random.u16();
+        segment.seq = Seq{random.u32()};
+        segment.ack = Seq{random.u32()};
+        segment.flags.bits = random.u8();
+        segment.window = random.u16();
+        segment.options = random_options(random);
+        Ipv4Address source{random.u32()};
+        Ipv4Address destination{random.u32()};
+
+        ByteVector expected(segment.header_size() + payload.size());
+        segment.payload = view(payload);
+        segment.emit(test::mutable_view(expected), source, destination);
+
+        ByteVector out = random.bytes(expected.size());
+        MutableBytes in_place{out.data() + segment.header_size(), payload.size()};
+        ChecksumAccumulator payload_sum;
+        // In two chunks, the first of any length: a send ring that wraps.
+        const std::size_t first = random.below(payload.size() + 1);
+        payload_sum.add_copy(in_place.first(first), view(payload).first(first));
+        payload_sum.add_copy(in_place.subspan(first), view(payload).subspan(first));
+        segment.payload = in_place;
+        segment.emit_with_payload_sum(test::mutable_view(out), source, destination, payload_sum);
+        ASSERT_EQ(out, expected) << "case " << i;
+    }
+}
+
 TEST(TcpSegment, Emit_PayloadOverlappingTheHeader_IsMovedIntact) {
     // The payload sits at the start of the buffer the segment is built in: it must be moved out of the way
     // before the header is written over it.
