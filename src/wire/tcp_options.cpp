@@ -34,7 +34,18 @@ std::optional<RawTcpOption> TcpOptionWalker::next() {
     return option;
 }
 
+namespace {
+
+// NOP, NOP, Timestamps: the options of nearly every segment of an established connection (RFC 7323
+// appendix A's layout, which Linux and tcpp send). Recognised whole, without walking the list.
+bool is_timestamps_only(Bytes area) {
+    return area.size() == 12 && load_be32(area.data()) == 0x0101080au;
+}
+
+}  // namespace
+
 ParseError validate_tcp_options(Bytes options) {
+    if (options.empty() || is_timestamps_only(options)) return {};
     TcpOptionWalker walker{options};
     while (walker.next()) {
     }
@@ -43,6 +54,11 @@ ParseError validate_tcp_options(Bytes options) {
 
 Parsed<TcpOptions> TcpOptions::parse(Bytes area) {
     TcpOptions options;
+    if (area.empty()) return options;
+    if (is_timestamps_only(area)) {
+        options.timestamps = TcpTimestamps{load_be32(area.data() + 4), load_be32(area.data() + 8)};
+        return options;
+    }
     TcpOptionWalker walker{area};
     while (auto option = walker.next()) {
         const Bytes& data = option->data;

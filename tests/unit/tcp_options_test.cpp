@@ -187,6 +187,21 @@ TEST(TcpOptions, Parse_MalformedArea_FailsWithTheWalkerError) {
     EXPECT_TRUE(fails_with(TcpOptions::parse(view(hex("01 01 01 08"))), ParseError::option_past_header));
 }
 
+TEST(TcpOptions, Parse_NopNopTimestamps_IsReadAsTheWalkerReadsIt) {
+    // The layout of nearly every established segment is recognised whole; the result must be the walker's.
+    auto parsed = TcpOptions::parse(view(hex("01 01 08 0a fb 5d 57 60 d8 d2 17 56")));
+    ASSERT_TRUE(succeeds(parsed));
+    EXPECT_TRUE(*parsed == make_options({}, {}, false, TcpTimestamps{0xfb5d5760, 0xd8d21756}));
+    auto walked = TcpOptions::parse(view(hex("08 0a fb 5d 57 60 d8 d2 17 56 01 01")));
+    ASSERT_TRUE(succeeds(walked));
+    EXPECT_TRUE(*parsed == *walked);
+    EXPECT_EQ(validate_tcp_options(view(hex("01 01 08 0a fb 5d 57 60 d8 d2 17 56"))), ParseError{});
+    // A near miss is walked, and fails as it should: a length of 11 runs past the 12-byte area.
+    EXPECT_TRUE(fails_with(TcpOptions::parse(view(hex("01 01 08 0b fb 5d 57 60 d8 d2 17 56"))),
+                           ParseError::option_past_header));
+    EXPECT_EQ(validate_tcp_options(view(hex("01 01 08 0b fb 5d 57 60 d8 d2 17 56"))), ParseError::option_past_header);
+}
+
 TEST(TcpOptions, Emit_LinuxSyn_IsByteForByteLinux) {
     TcpOptions options = make_options(1460, 7, true, TcpTimestamps{123456, 0});
     EXPECT_EQ(to_hex(view(emitted(options))), to_hex(view(linux_syn)));
