@@ -728,7 +728,8 @@ Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
 }
 
 bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
-    return find_connection(tuple) != stack::ConnectionIndex::none || time_waits_.find(tuple) != nullptr;
+    const std::uint64_t hash = tuple_hash_(tuple);  // one hash for both tables
+    return find_connection(tuple, hash) != stack::ConnectionIndex::none || time_waits_.find(tuple, hash) != nullptr;
 }
 
 bool Stack::Impl::port_in_use(std::uint16_t port) const { return port_users_[port] != 0; }

@@ -43,7 +43,7 @@ struct PackedTuple {
     }
 };
 
-// For the connection tables: keyed (SipHash-2-4 under the stack's secret), since peers choose the
+// For the connection tables: keyed (SipHash-1-3 under the stack's secret), since peers choose the
 // addresses and ports, and an unkeyed hash would let them aim every entry at one bucket.
 struct FourTupleHash {
     SipKey key{};
@@ -51,7 +51,7 @@ struct FourTupleHash {
         const PackedTuple packed = PackedTuple::pack(t);
         std::array<std::byte, 12> bytes;
         std::memcpy(bytes.data(), &packed, bytes.size());
-        return static_cast<std::size_t>(siphash24(key, bytes));
+        return static_cast<std::size_t>(siphash13(key, bytes));
     }
 };
 

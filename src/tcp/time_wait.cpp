@@ -54,6 +54,12 @@ TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h) {
     return number == none ? nullptr : &entry(number);
 }
 
+const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h) const {
+    if (size_ == 0) return nullptr;
+    const std::uint32_t number = lookup(PackedTuple::pack(tuple), h);
+    return number == none ? nullptr : &entry(number);
+}
+
 const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) const {
     const PackedTuple packed = PackedTuple::pack(tuple);
     const std::uint32_t number = lookup(packed, hash(packed));

@@ -88,6 +88,7 @@ public:
     // The same, given the tuple's hash under this table's key (a FourTupleHash of the same key), when the
     // caller has computed it already.
     TimeWaitEntry* find(const FourTuple& tuple, std::uint64_t hash);
+    const TimeWaitEntry* find(const FourTuple& tuple, std::uint64_t hash) const;
     // Adds an entry that expires at expiry_us (if the tuple is present, replaces its state and expiry).
     // Throws std::length_error beyond max_size().
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);

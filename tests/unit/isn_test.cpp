@@ -2,6 +2,8 @@
 
 #include <array>
 #include <numeric>
+#include <string_view>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -21,6 +23,30 @@ TEST(SipHash, PaperTestVector) {
 TEST(SipHash, EmptyMessageUnderTheSameKey) {
     SipKey key{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
     EXPECT_EQ(siphash24(key, {}), 0x726fdb47dd0e0e31ull);  // the reference implementation's first vector
+}
+
+TEST(SipHash, FullVectorsOfTheReferenceImplementation) {
+    // Messages 0, 1, ..., 63 bytes long (0x00, 0x01, ...) under the paper's key: a few of the 64 published
+    // outputs, across the word boundaries (7, 8, 9 bytes and a whole 63).
+    SipKey key{0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+    std::array<std::byte, 64> message;
+    for (std::size_t i = 0; i < message.size(); ++i) message[i] = std::byte(i);
+    const std::array<std::pair<std::size_t, std::uint64_t>, 5> vectors{{{1, 0x74f839c593dc67fdull},
+                                                                        {7, 0xab0200f58b01d137ull},
+                                                                        {8, 0x93f5f5799a932462ull},
+                                                                        {9, 0x9e0082df0ba9e4b0ull},
+                                                                        {63, 0x958a324ceb064572ull}}};
+    for (auto [length, expected] : vectors) {
+        EXPECT_EQ(siphash24(key, wire::Bytes{message}.first(length)), expected) << length << " bytes";
+    }
+}
+
+TEST(SipHash, OneThree_KnownOutputsUnderTheZeroKey) {
+    // SipHash-1-3 outputs as published by implementations that carry it, for the empty message and "siphash".
+    const SipKey zero{0, 0};
+    EXPECT_EQ(siphash13(zero, {}), 0xd1fba762150c532cull);
+    const std::string_view text = "siphash";
+    EXPECT_EQ(siphash13(zero, std::as_bytes(std::span{text.data(), text.size()})), 0x8264ceeccb16bcbeull);
 }
 
 const FourTuple tuple{{wire::Ipv4Address{10, 0, 0, 1}, 40000}, {wire::Ipv4Address{10, 0, 0, 2}, 80}};
