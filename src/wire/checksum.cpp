@@ -114,9 +114,8 @@ std::uint64_t copy_sum_native(std::byte* destination, const std::byte* source, s
     return copy_sum_words(destination, source, size);
 }
 
-// A native-order sum as the big-endian word sum it stands for, folded to 16 bits.
-std::uint16_t big_endian(std::uint64_t native_sum) {
-    std::uint16_t native = fold(native_sum);
+// A folded sum of words in the machine's byte order, as the sum of network-order words it stands for.
+std::uint16_t network_order(std::uint16_t native) {
     if constexpr (std::endian::native == std::endian::little) {
         return static_cast<std::uint16_t>(native << 8 | native >> 8);
     } else {
@@ -126,22 +125,25 @@ std::uint16_t big_endian(std::uint64_t native_sum) {
 
 }  // namespace
 
-void ChecksumAccumulator::add_word(std::uint32_t word) {
-    assert(!odd_);
-    sum_ += word;
+// A byte that is the high (first) or the low (second) byte of a network-order word, added where the
+// machine's byte order puts it.
+void ChecksumAccumulator::add_odd_byte(std::byte byte, bool high) {
+    const std::uint64_t value = std::to_integer<std::uint64_t>(byte);
+    const bool high_in_memory_order = std::endian::native == std::endian::big ? high : !high;
+    add_native(high_in_memory_order ? value << 8 : value);
 }
 
 void ChecksumAccumulator::add(Bytes data) {
     if (data.empty()) return;
     if (odd_) {  // the previous chunk left the high byte of a word; this byte is its low byte
-        sum_ += std::to_integer<std::uint32_t>(data[0]);
+        add_odd_byte(data[0], false);
         data = data.subspan(1);
         odd_ = false;
     }
-    std::size_t even = data.size() & ~std::size_t{1};
-    sum_ += big_endian(sum_native(data.data(), even));
+    const std::size_t even = data.size() & ~std::size_t{1};
+    add_native(sum_native(data.data(), even));
     if (even != data.size()) {
-        sum_ += std::to_integer<std::uint32_t>(data[even]) << 8;
+        add_odd_byte(data[even], true);
         odd_ = true;
     }
 }
@@ -152,26 +154,26 @@ void ChecksumAccumulator::add_copy(MutableBytes destination, Bytes source) {
     std::byte* out = destination.data();
     if (odd_) {
         *out++ = source[0];
-        sum_ += std::to_integer<std::uint32_t>(source[0]);
+        add_odd_byte(source[0], false);
         source = source.subspan(1);
         odd_ = false;
     }
-    std::size_t even = source.size() & ~std::size_t{1};
-    sum_ += big_endian(copy_sum_native(out, source.data(), even));
+    const std::size_t even = source.size() & ~std::size_t{1};
+    add_native(copy_sum_native(out, source.data(), even));
     if (even != source.size()) {
         out[even] = source[even];
-        sum_ += std::to_integer<std::uint32_t>(source[even]) << 8;
+        add_odd_byte(source[even], true);
         odd_ = true;
     }
 }
 
 void ChecksumAccumulator::append(const ChecksumAccumulator& other) {
     assert(!odd_);
-    sum_ += fold(other.sum_);
+    add_native(other.sum_);
     odd_ = other.odd_;
 }
 
-std::uint16_t ChecksumAccumulator::folded_sum() const { return fold(sum_); }
+std::uint16_t ChecksumAccumulator::folded_sum() const { return network_order(fold(sum_)); }
 
 std::uint16_t internet_checksum(Bytes data) {
     ChecksumAccumulator accumulator;

@@ -3,6 +3,7 @@
 // taken as big-endian 16-bit words; the TCP/UDP pseudo-header (RFC 9293 section 3.1); and the incremental
 // update of a checksum when one field changes (RFC 1624).
 
+#include <bit>
 #include <cstdint>
 
 #include "wire/address.h"
@@ -21,8 +22,8 @@ public:
     // pending here (as after a header of whole words).
     void append(const ChecksumAccumulator& other);
     // Whole words: only while no odd-length chunk is pending (as for a pseudo-header, added first).
-    void add_u16(std::uint16_t word) { add_word(word); }
-    void add_u32(std::uint32_t value) { add_word(value >> 16); add_word(value & 0xffff); }
+    void add_u16(std::uint16_t word) { add_native(in_memory_order(word)); }
+    void add_u32(std::uint32_t value) { add_native(in_memory_order(value)); }
 
     // The folded sum, not complemented: what a sender that offloads the checksum leaves in the field
     // when the accumulator holds only the pseudo-header.
@@ -31,10 +32,28 @@ public:
     std::uint16_t checksum() const { return static_cast<std::uint16_t>(~folded_sum()); }
 
 private:
-    void add_word(std::uint32_t word);
+    // A big-endian value as the machine reads its bytes from memory.
+    template <class T>
+    static T in_memory_order(T value) {
+        if constexpr (std::endian::native == std::endian::big) {
+            return value;
+        } else if constexpr (sizeof(T) == 2) {
+            return __builtin_bswap16(value);
+        } else {
+            return __builtin_bswap32(value);
+        }
+    }
+    // One's complement addition in 64 bits: the carry out comes back in at the bottom (RFC 1071 2(C)).
+    void add_native(std::uint64_t value) {
+        sum_ += value;
+        sum_ += sum_ < value ? 1 : 0;
+    }
+    void add_odd_byte(std::byte byte, bool high);
 
-    std::uint64_t sum_ = 0;  // big-endian words, folded lazily
-    bool odd_ = false;       // the last chunk ended in the middle of a word
+    // The bytes summed as words in the machine's byte order, not folded: one's complement addition
+    // commutes with byte swapping (RFC 1071 2(B)), so the swap to network order is made once, when folded.
+    std::uint64_t sum_ = 0;
+    bool odd_ = false;  // the last chunk ended in the middle of a word
 };
 
 // The checksum of one buffer, as written into a header.

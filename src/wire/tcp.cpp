@@ -43,11 +43,11 @@ Parsed<TcpView> TcpView::parse(const Ipv4View& packet, ChecksumCheck check) {
 std::uint32_t TcpView::sequence_length() const { return sequence_length_of(flags(), payload().size()); }
 
 ChecksumStatus TcpView::checksum_status(Ipv4Address source, Ipv4Address destination) const {
-    ChecksumAccumulator accumulator = pseudo_header(source, destination, bytes_.size());
-    std::uint16_t pseudo_sum = accumulator.folded_sum();
+    const ChecksumAccumulator pseudo = pseudo_header(source, destination, bytes_.size());
+    ChecksumAccumulator accumulator = pseudo;
     accumulator.add(bytes_);
     if (accumulator.checksum() == 0) return ChecksumStatus::valid;
-    if (checksum() == pseudo_sum) return ChecksumStatus::offload_pending;
+    if (checksum() == pseudo.folded_sum()) return ChecksumStatus::offload_pending;
     return ChecksumStatus::bad;
 }
 
