@@ -335,6 +335,9 @@ bool TimeWaitTable::pop_expired(std::uint64_t now_us, FourTuple& tuple) {
             remove_entry(number);
             return true;
         }
+        // As at the last call's millisecond: what was due then has gone, and an entry armed since for
+        // now_ms_ or before went to the overdue list; the wheel holds only later ones.
+        if (target <= now_ms_) return false;
         if (size_ == 0) occupied_ = {};  // what is left are stale bits of emptied slots
         const std::optional<std::uint64_t> event = next_event();
         if (!event || *event > target) {

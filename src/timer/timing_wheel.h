@@ -110,6 +110,9 @@ template <class OnExpire>
 void TimingWheel::advance(Tick now, OnExpire&& on_expire) {
     if (now < now_) now = now_;
     fire_list(overdue_, on_expire);
+    // Called again at the same time (a stack's every packet is), there is nothing more to do: every
+    // timer armed since for now_ or before went to overdue_, any other expires later.
+    if (now == now_) return;
     while (auto event = next_event()) {
         if (*event > now) break;
         now_ = *event;

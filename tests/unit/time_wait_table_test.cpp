@@ -181,6 +181,17 @@ TEST(TimeWaitTable, ExpiresOnTheMillisecondItIsDue) {
     EXPECT_EQ(expire(table, 60 * s + ms).size(), 2u);
 }
 
+TEST(TimeWaitTable, ExpireAgainInTheSameMillisecond_TakesWhatWasInsertedForItSince) {
+    // The stack calls expire() on every packet, mostly within the millisecond of the last call.
+    TimeWaitTable table{fixed_key};
+    EXPECT_TRUE(expire(table, 60 * s + 500).empty());
+    table.insert(state_of(tuple_of(1), 1), 60 * s);           // already due (2*MSL of zero, say)
+    table.insert(state_of(tuple_of(2), 2), 60 * s + ms);      // the next millisecond
+    EXPECT_EQ(expire(table, 60 * s + 700), std::vector<FourTuple>{tuple_of(1)});
+    EXPECT_TRUE(expire(table, 60 * s + 999).empty());
+    EXPECT_EQ(expire(table, 60 * s + ms), std::vector<FourTuple>{tuple_of(2)});
+}
+
 TEST(TimeWaitTable, NextDeadlineLeadsToTheExpiry) {
     TimeWaitTable table{fixed_key};
     table.insert(state_of(tuple_of(1), 1), 60 * s + 250);

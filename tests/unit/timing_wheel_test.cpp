@@ -86,6 +86,24 @@ TEST(TimingWheel, ExpiryInThePastFiresAtTheNextAdvance) {
     EXPECT_EQ(fired, 1);
 }
 
+TEST(TimingWheel, AdvanceAgainAtTheSameTime_FiresWhatWasArmedForItSinceAndNothingLater) {
+    // A stack advances the wheel on every packet, mostly to the time it advanced to last.
+    TimingWheel wheel;
+    wheel.advance(5000, [](Timer&) {});
+    Owned now{1}, soon{2}, past{3};
+    wheel.arm(now.timer, 5000);
+    wheel.arm(past.timer, 4000);
+    wheel.arm(soon.timer, 5001);
+    std::vector<int> fired;
+    auto record = [&](Timer& t) { fired.push_back(owner_of(t).id); };
+    wheel.advance(5000, record);
+    EXPECT_EQ(fired, (std::vector<int>{1, 3}));
+    wheel.advance(5000, record);
+    EXPECT_EQ(fired.size(), 2u);
+    wheel.advance(5001, record);
+    EXPECT_EQ(fired, (std::vector<int>{1, 3, 2}));
+}
+
 TEST(TimingWheel, CallbackMayRearmItself) {
     TimingWheel wheel;
     Owned a;
