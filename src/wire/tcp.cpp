@@ -101,7 +101,7 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
 void TcpSegment::emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv4Address destination,
                                        const ChecksumAccumulator& payload_sum) const {
     const std::size_t header = header_size();
-    assert(out.size() >= header + payload.size() && payload.data() == out.data() + header);
+    assert(out.size() >= header + payload.size() && (payload.empty() || payload.data() == out.data() + header));
     emit_header(out);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     accumulator.add(out.first(header));  // whole 32-bit words: the payload's sum continues it
