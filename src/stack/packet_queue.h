@@ -1,12 +1,14 @@
 #pragma once
-// The packets a stack has built and the caller has not yet taken. Buffers are reused: once the queue has
-// grown to the largest burst, building a packet allocates nothing.
+// The packets a stack has built and the caller has not yet taken, end to end in one ring of bytes: a
+// packet takes its own length, not a buffer of the largest size, so a burst of a thousand 60-byte
+// handshake segments takes 60 KiB of ring rather than 1.6 MB of buffers. The ring (and the ring of records
+// beside it) grows by doubling to the largest burst and is kept: once it has, building a packet allocates
+// nothing.
 
+#include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <optional>
-#include <vector>
 
 #include "wire/bytes.h"
 
@@ -14,31 +16,44 @@ namespace tcpp::stack {
 
 class PacketQueue {
 public:
-    explicit PacketQueue(std::size_t buffer_size) : buffer_size_(buffer_size) {}
+    // Packets of at most `packet_size` bytes.
+    explicit PacketQueue(std::size_t packet_size) : packet_size_(packet_size) {}
+    PacketQueue(const PacketQueue&) = delete;
+    PacketQueue& operator=(const PacketQueue&) = delete;
 
-    // A buffer for the next packet; commit() queues it.
+    // Room for the next packet (packet_size bytes), valid until commit() or the next reserve(); commit()
+    // queues the first `length` bytes of it.
     wire::MutableBytes reserve();
     void commit(std::size_t length);
     // The oldest packet, valid until the next pop() or reserve(); nothing when the queue is empty.
     std::optional<wire::Bytes> pop();
 
-    std::size_t size() const { return queue_.size(); }
-    std::size_t buffers() const { return buffers_.size(); }
+    std::size_t size() const { return count_; }
+    std::size_t memory_bytes() const { return capacity_ + record_capacity_ * sizeof(Queued); }
 
 private:
-    std::uint32_t take_buffer();
-    void give_back_lent();
-
-    std::size_t buffer_size_;
-    std::vector<std::unique_ptr<std::byte[]>> buffers_;
-    std::vector<std::uint32_t> free_;
     struct Queued {
-        std::uint32_t buffer;
+        std::uint32_t offset;
         std::uint32_t length;
     };
-    std::deque<Queued> queue_;
-    std::optional<std::uint32_t> reserved_;
-    std::optional<std::uint32_t> lent_;
+    // Where packet_size bytes are free, growing the ring if they are not.
+    std::size_t place();
+    void grow();
+    Queued& record(std::size_t i) { return records_[(first_ + i) & (record_capacity_ - 1)]; }
+
+    std::size_t packet_size_;
+    std::unique_ptr<std::byte[]> bytes_;
+    std::size_t capacity_ = 0;
+    // The queued packets lie from the first record's offset to tail_, going round the end of the ring
+    // when wrapped_ (then tail_ stays short of the first offset, so the two cannot meet).
+    std::size_t tail_ = 0;
+    bool wrapped_ = false;
+    std::optional<std::size_t> reserved_;
+
+    std::unique_ptr<Queued[]> records_;  // a ring, its capacity a power of two
+    std::size_t record_capacity_ = 0;
+    std::size_t first_ = 0;
+    std::size_t count_ = 0;
 };
 
 }  // namespace tcpp::stack
