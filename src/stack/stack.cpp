@@ -8,13 +8,14 @@
 #include <cassert>
 #include <deque>
 #include <random>
-#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "stack/cell_chunks.h"
 #include "stack/connection_index.h"
 #include "stack/packet_queue.h"
+#include "stack/spare_pool.h"
 #include "tcp/isn.h"
 #include "tcp/tcb.h"
 #include "tcp/time_wait.h"
@@ -35,79 +36,6 @@ std::error_code errno_code(std::errc value) { return std::make_error_code(value)
 bool usable(const tcp::ConnectionOptions& options) {
     return options.send_buffer > 0 && options.receive_buffer > 0 && tcp::StoredOptions::representable(options);
 }
-
-// Objects a connection needs only now and then (a Flow, a SACK scoreboard, out-of-order ranges), kept for reuse
-// so that the packet path does not allocate, up to a bound on what an idle stack holds.
-template <class T>
-class SparePool {
-public:
-    static constexpr std::size_t max_spares = 1024;
-
-    // A spare, or a new T made from `args`.
-    template <class... Args>
-    T* acquire(Args&&... args) {
-        if (spares_.empty()) return new T(std::forward<Args>(args)...);
-        T* object = spares_.back().release();
-        spares_.pop_back();
-        return object;
-    }
-    // Kept as a spare, reset to a fresh T where T can be assigned one (else its user resets it on taking).
-    void release(T* object) {
-        if (spares_.size() >= max_spares) {
-            delete object;
-            return;
-        }
-        if constexpr (std::is_default_constructible_v<T> && std::is_move_assignable_v<T>) *object = T{};
-        spares_.emplace_back(object);
-    }
-
-private:
-    std::vector<std::unique_ptr<T>> spares_;
-};
-
-// TCB storage by slot number: chunks of cells that never move, so that opening a connection is a
-// placement new (no allocation, no allocator header, neighbours in memory). A chunk whose cells are all
-// free is given back, except for a few kept for the next connections, so that a stack whose connections
-// have closed (into TIME_WAIT, say) does not keep their memory.
-class TcbCells {
-public:
-    static constexpr std::size_t per_chunk = 256;
-    static constexpr std::size_t spare_chunks = 2;
-
-    // The cell of slot `index`, which comes into use.
-    void* take(std::uint32_t index) {
-        const std::size_t chunk = index / per_chunk;
-        if (chunks_.size() <= chunk) {
-            chunks_.resize(chunk + 1);
-            live_.resize(chunk + 1, 0);
-        }
-        if (!chunks_[chunk]) {
-            chunks_[chunk] = std::make_unique_for_overwrite<Cell[]>(per_chunk);
-        } else if (live_[chunk] == 0) {
-            --empty_chunks_;
-        }
-        ++live_[chunk];
-        return &chunks_[chunk][index % per_chunk];
-    }
-    // Slot `index` is out of use (its TCB destroyed).
-    void give_back(std::uint32_t index) {
-        const std::size_t chunk = index / per_chunk;
-        if (--live_[chunk] != 0) return;
-        if (empty_chunks_ < spare_chunks) {
-            ++empty_chunks_;
-        } else {
-            chunks_[chunk].reset();
-        }
-    }
-
-private:
-    struct alignas(tcp::Tcb) Cell {
-        std::byte bytes[sizeof(tcp::Tcb)];
-    };
-    std::vector<std::unique_ptr<Cell[]>> chunks_;
-    std::vector<std::uint16_t> live_;  // TCBs in each chunk
-    std::size_t empty_chunks_ = 0;     // allocated chunks with no TCB
-};
 
 // Slot numbers for connections, the lowest free one first: live connections gather at the front, so that
 // the slot table can shrink from its end as connections close (a stack whose connections have all gone to
@@ -221,11 +149,15 @@ public:
     const tcp::TcpConfig& config() const override { return config_.tcp; }
     bool allow_challenge_ack() override;
     tcp::SackScoreboard* acquire_scoreboard() override { return scoreboards_.acquire(); }
-    void release_scoreboard(tcp::SackScoreboard* scoreboard) override { scoreboards_.release(scoreboard); }
+    void release_scoreboard(tcp::SackScoreboard* scoreboard) override {
+        scoreboards_.release(scoreboard, demux_.size());
+    }
     tcp::OutOfOrder* acquire_out_of_order() override { return out_of_order_ranges_.acquire(); }
-    void release_out_of_order(tcp::OutOfOrder* ranges) override { out_of_order_ranges_.release(ranges); }
+    void release_out_of_order(tcp::OutOfOrder* ranges) override {
+        out_of_order_ranges_.release(ranges, demux_.size());
+    }
     tcp::Flow* acquire_flow() override { return flows_.acquire(&buffer_pool_); }
-    void release_flow(tcp::Flow* flow) override { flows_.release(flow); }
+    void release_flow(tcp::Flow* flow) override { flows_.release(flow, demux_.size()); }
     tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
     void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
@@ -307,11 +239,11 @@ private:
     TraceSink* trace_ = nullptr;
 
     // Declared before the slots: a TCB gives back what it holds of these when destroyed.
-    SparePool<tcp::SackScoreboard> scoreboards_;
-    SparePool<tcp::OutOfOrder> out_of_order_ranges_;
+    stack::SparePool<tcp::SackScoreboard> scoreboards_;
+    stack::SparePool<tcp::OutOfOrder> out_of_order_ranges_;
     tcp::BufferPool buffer_pool_;
-    SparePool<tcp::Flow> flows_;  // after buffer_pool_: their rings return to it
-    TcbCells tcb_cells_;
+    stack::SparePool<tcp::Flow> flows_;  // after buffer_pool_: their rings return to it
+    stack::CellChunks<Tcb> tcb_cells_;
     std::vector<ConnectionSlot> slots_;
     SlotNumbers free_slots_;
     std::uint32_t generations_ = 0;  // the last generation given: a slot's occupant gets the next
@@ -477,13 +409,10 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
     case tcp::TimeWaitAction::ignore: return;
     case tcp::TimeWaitAction::ack: {
         // At most one ACK per interval for segments that carry nothing (see out_of_window_ack_interval_us).
-        const auto now_ms = static_cast<std::uint32_t>(now_ / 1000);
-        if (segment.sequence_length() == 0 && entry.state.last_ack_ms != 0 &&
-            now_ms - entry.state.last_ack_ms < tcp::out_of_window_ack_interval_us / 1000) {
+        if (segment.sequence_length() == 0 && !time_waits_.may_ack_bare(entry, now_)) {
             ++counters_.TCPACKSkippedSeq;
             return;
         }
-        if (segment.sequence_length() == 0) entry.state.last_ack_ms = std::max<std::uint32_t>(now_ms, 1);
         send_time_wait_ack(entry.state);
         return;
     }
@@ -672,6 +601,7 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
 }
 
 void Stack::Impl::reap() {
+    if (reap_list_.empty()) return;  // as after most segments: nothing has closed, so nothing to trim
     while (!reap_list_.empty()) {
         std::uint32_t index = reap_list_.back();
         reap_list_.pop_back();
@@ -689,6 +619,10 @@ void Stack::Impl::reap() {
         tcb_cells_.give_back(index);
         free_slots_.give_back(index);
     }
+    // The spares of connections that have gone go too.
+    scoreboards_.trim(demux_.size());
+    out_of_order_ranges_.trim(demux_.size());
+    flows_.trim(demux_.size());
     // Free slots at the end of the table go, and the table's memory with them once it is mostly unused.
     std::size_t size = slots_.size();
     while (size > 0 && free_slots_.is_free(static_cast<std::uint32_t>(size - 1))) --size;

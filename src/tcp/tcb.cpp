@@ -35,7 +35,8 @@ struct Tcb::IdleCheck {
 };
 
 bool StoredOptions::representable(const ConnectionOptions& o) {
-    return o.msl_us <= UINT32_MAX && o.linger.timeout_us <= UINT32_MAX && o.send_buffer <= UINT32_MAX / 2 &&
+    return o.msl_us <= UINT32_MAX && 2 * o.msl_us / 1000 <= TimeWaitState::max_duration_ms &&
+           o.linger.timeout_us <= UINT32_MAX && o.send_buffer <= UINT32_MAX / 2 &&
            o.receive_buffer <= UINT32_MAX / 2 && o.keepalive_idle_us % 1000 == 0 &&
            o.keepalive_idle_us / 1000 <= UINT32_MAX && o.keepalive_interval_us % 1000 == 0 &&
            o.keepalive_interval_us / 1000 <= UINT32_MAX && o.keepalive_probes <= 255 &&

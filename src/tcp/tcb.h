@@ -113,8 +113,8 @@ struct StoredOptions {
     bool nodelay = false;
     bool keepalive = false;
 
-    // Whether the options can be kept exactly (the limits above, probes from 1 to 255, keepalive times in
-    // whole milliseconds, at least one).
+    // Whether the options can be kept exactly (the limits above, 2*MSL within what a TIME_WAIT entry holds,
+    // probes from 1 to 255, keepalive times in whole milliseconds, at least one).
     static bool representable(const ConnectionOptions& options);
     static StoredOptions from(const ConnectionOptions& options);
     ConnectionOptions expand() const;

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <stdexcept>
 
+#include "tcp/config.h"
+
 namespace tcpp::tcp {
 
 TimeWaitAction classify(const TimeWaitState& state, const wire::TcpSegment& segment) {
@@ -27,6 +29,22 @@ namespace {
 
 // Never early: an expiry inside a millisecond is kept as the end of that millisecond.
 std::uint64_t ceil_ms(std::uint64_t us) { return us / 1000 + (us % 1000 != 0 ? 1 : 0); }
+
+// The ACK stamp: the millisecond modulo stamp_period_ms, plus one (0 is never). Its age is exact while
+// the stamp is younger than the period, which it always is: an entry lives at most max_delay_ms past its
+// last (re)start, and a restart clears a stamp older than the interval.
+constexpr std::uint32_t ack_interval_ms = out_of_window_ack_interval_us / 1000;
+constexpr std::uint64_t stamp_period_ms = (std::uint64_t{1} << 24) - 1;
+static_assert(TimeWaitTable::max_delay_ms + ack_interval_ms < stamp_period_ms);
+
+std::uint32_t ack_stamp(const TimeWaitState& state) { return state.ack_stamp_high << 16 | state.ack_stamp_low; }
+void set_ack_stamp(TimeWaitState& state, std::uint32_t stamp) {
+    state.ack_stamp_high = stamp >> 16;
+    state.ack_stamp_low = stamp & 0xffff;
+}
+std::uint64_t stamp_age_ms(std::uint32_t stamp, std::uint64_t now_us) {
+    return (now_us / 1000 % stamp_period_ms + 1 + stamp_period_ms - stamp) % stamp_period_ms;
+}
 
 bool same_tuple(const PackedTuple& a, const PackedTuple& b) {
     return a.local_address == b.local_address && a.remote_address == b.remote_address &&
@@ -89,6 +107,17 @@ void TimeWaitTable::restart(TimeWaitEntry& e, std::uint64_t now_us) {
     const std::uint32_t number = number_of(e);
     unlink(number);
     arm(number, ceil_ms(now_us + std::uint64_t{e.state.duration_ms} * 1000));
+    // A stamp older than the interval says no more than none, and none cannot be misread after a wrap.
+    if (ack_stamp(e.state) != 0 && stamp_age_ms(ack_stamp(e.state), now_us) >= ack_interval_ms) {
+        set_ack_stamp(e.state, 0);
+    }
+}
+
+bool TimeWaitTable::may_ack_bare(TimeWaitEntry& e, std::uint64_t now_us) {
+    const std::uint32_t stamp = ack_stamp(e.state);
+    if (stamp != 0 && stamp_age_ms(stamp, now_us) < ack_interval_ms) return false;
+    set_ack_stamp(e.state, static_cast<std::uint32_t>(now_us / 1000 % stamp_period_ms) + 1);
+    return true;
 }
 
 void TimeWaitTable::erase(const FourTuple& tuple) {

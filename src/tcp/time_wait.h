@@ -4,7 +4,7 @@
 // numbers to re-acknowledge a retransmitted FIN, and the expiry.
 //
 // The table costs under 64 bytes an entry, everything included, and does no allocation per entry:
-// - the entries are dense, numbered 0..size()-1, in chunks of 1024 (53 KiB): an erase moves the last
+// - the entries are dense, numbered 0..size()-1, in chunks of 1024 (48 KiB): an erase moves the last
 //   entry into the hole, so the chunks stay full and the last ones are freed as the table shrinks;
 // - a Robin Hood hash index of 32-bit slots (entry number, probe distance, a few bits of the hash), keyed
 //   with the stack's SipHash, at most 7/8 full and grown by half, so 4.6 to 6.9 bytes an entry as the table
@@ -28,21 +28,27 @@
 
 namespace tcpp::tcp {
 
-// What a TIME_WAIT entry remembers of its connection.
+// What a TIME_WAIT entry remembers of its connection, in 36 bytes: the small fields share two words.
 struct TimeWaitState {
+    // 2*MSL is at most this (2.3 hours), so that it fits its 23 bits (StoredOptions::representable).
+    static constexpr std::uint32_t max_duration_ms = (std::uint32_t{1} << 23) - 1;
+
     PackedTuple packed;
     wire::Seq snd_nxt;              // our sequence number after our FIN
     wire::Seq rcv_nxt;              // theirs after their FIN
-    std::uint32_t duration_ms = 0;  // 2*MSL, to restart with
     std::uint32_t ts_recent = 0;    // with timestamps (RFC 7323): to echo in the re-ACK
     std::uint32_t ts_offset = 0;    // and to stamp it with our clock
-    std::uint16_t window = 0;       // the window field of our last ACK
-    bool timestamps = false;
-    std::uint32_t last_ack_ms = 0;  // when the entry last acknowledged a segment that carried nothing
+    std::uint32_t duration_ms : 23 = 0;  // 2*MSL, to restart with
+    bool timestamps : 1 = false;
+    // The table's (TimeWaitTable::may_ack_bare): when the entry last acknowledged a segment that carried
+    // nothing, as a 24-bit stamp (0: never), in two parts to fill the words.
+    std::uint32_t ack_stamp_high : 8 = 0;
+    std::uint32_t window : 16 = 0;  // the window field of our last ACK
+    std::uint32_t ack_stamp_low : 16 = 0;
 
     FourTuple tuple() const { return packed.unpack(); }
 };
-static_assert(sizeof(TimeWaitState) == 40);
+static_assert(sizeof(TimeWaitState) == 36);
 
 // One entry of a TimeWaitTable: the state, and the table's bookkeeping (its expiry and its place in a
 // timer list), which only the table touches.
@@ -59,7 +65,7 @@ private:
     std::uint32_t expiry_ms_ = 0;  // on the table's millisecond clock, modulo 2^32
     Links links_;
 };
-static_assert(sizeof(TimeWaitEntry) == 52, "a TIME_WAIT entry is its 40-byte state and 12 bytes of bookkeeping");
+static_assert(sizeof(TimeWaitEntry) == 48, "a TIME_WAIT entry is its 36-byte state and 12 bytes of bookkeeping");
 
 // What a segment that reaches a TIME_WAIT entry calls for.
 enum class TimeWaitAction : std::uint8_t {
@@ -74,8 +80,10 @@ TimeWaitAction classify(const TimeWaitState& state, const wire::TcpSegment& segm
 class TimeWaitTable {
 public:
     static constexpr std::size_t chunk_entries = 1024;
-    // An expiry is held to at most this far ahead of the table's clock (24.8 days): TIME_WAIT is 2*MSL.
-    static constexpr std::uint64_t max_delay_ms = (std::uint64_t{1} << 31) - 1;
+    // An expiry is held to at most this far ahead of the table's clock (4.66 hours): about twice the longest
+    // 2*MSL, so that a restart holds 2*MSL exactly even while the table's clock (moved on by expire())
+    // lags, and short of the period of the ACK stamps (2^24 - 1 ms) by more than the ACK interval.
+    static constexpr std::uint64_t max_delay_ms = (std::uint64_t{1} << 24) - 1 - 1000;
 
     explicit TimeWaitTable(const SipKey& key);
     TimeWaitTable(const TimeWaitTable&) = delete;
@@ -94,6 +102,9 @@ public:
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);
     // Starts the entry's 2*MSL again from now_us.
     void restart(TimeWaitEntry& entry, std::uint64_t now_us);
+    // May the entry acknowledge, at now_us, a segment that carries nothing? At most once per
+    // out_of_window_ack_interval_us: if so, the ACK is counted as sent.
+    bool may_ack_bare(TimeWaitEntry& entry, std::uint64_t now_us);
     // Removes the tuple's entry, if any.
     void erase(const FourTuple& tuple);
     std::size_t size() const { return size_; }
@@ -110,7 +121,7 @@ public:
     std::optional<std::uint64_t> next_deadline() const;
 
     // Every byte the table has allocated for its entries and index (not the table object itself, which is
-    // a fixed 3 KiB of list heads).
+    // a fixed 2 KiB of list heads).
     std::size_t memory_bytes() const;
     std::size_t index_capacity() const { return capacity_; }
 
@@ -170,7 +181,7 @@ private:
     // in heads_, named by head_id(k) (numbers no entry has).
     static constexpr unsigned slot_bits = 6;
     static constexpr unsigned slots = 1u << slot_bits;
-    static constexpr unsigned levels = 6;  // 64^6 ms > max_delay_ms
+    static constexpr unsigned levels = 4;  // 64^4 ms > max_delay_ms
     static constexpr unsigned overdue_head = levels * slots;  // due at or before now_ms_
     static constexpr unsigned moving_head = overdue_head + 1;  // a cascading slot's entries
     static constexpr std::uint32_t head_flag = std::uint32_t{1} << 31;

@@ -55,8 +55,8 @@ std::vector<FourTuple> expire(TimeWaitTable& table, std::uint64_t now_us) {
 std::uint64_t ceil_ms(std::uint64_t us) { return (us + ms - 1) / ms * ms; }
 
 TEST(TimeWaitTable, EntrySizes) {
-    EXPECT_EQ(sizeof(TimeWaitState), 40u);
-    EXPECT_EQ(sizeof(TimeWaitEntry), 52u);
+    EXPECT_EQ(sizeof(TimeWaitState), 36u);
+    EXPECT_EQ(sizeof(TimeWaitEntry), 48u);
 }
 
 TEST(TimeWaitTable, InsertFindErase) {
@@ -126,8 +126,8 @@ TEST(TimeWaitTable, AMillionEntries) {
     TimeWaitTable table{fixed_key};
     for (std::uint32_t n = 0; n < count; ++n) table.insert(state_of(tuple_of(n), n), 60 * s + n);
     ASSERT_EQ(table.size(), count);
-    // Everything included, at most 64 bytes an entry.
-    EXPECT_LE(table.memory_bytes(), 64u * count);
+    // Everything included, at most 56 bytes an entry.
+    EXPECT_LE(table.memory_bytes(), 56u * count);
     std::size_t missing = 0, wrong = 0;
     for (std::uint32_t n = 0; n < count; ++n) {
         const TimeWaitEntry* entry = table.find(tuple_of(n));
@@ -159,7 +159,7 @@ TEST(TimeWaitTable, AMillionEntries) {
     EXPECT_EQ(wrong, 0u);
     // The erased half's memory went back: entries are dense, and the last chunks are freed.
     EXPECT_LE(table.memory_bytes(), 64u * count);
-    EXPECT_LE(table.memory_bytes() - table.index_capacity() * 4, (count / 2 + 2 * TimeWaitTable::chunk_entries) * 52 + 8192);
+    EXPECT_LE(table.memory_bytes() - table.index_capacity() * 4, (count / 2 + 2 * TimeWaitTable::chunk_entries) * sizeof(TimeWaitEntry) + 8192);
 
     // They all expire, the last 1 ms after the first.
     EXPECT_TRUE(expire(table, 60 * s - 1).empty());
@@ -285,6 +285,57 @@ TEST(TimeWaitTable, RestartUsesTheEntrysOwnDuration) {
 
 // The stack does not touch the table from its callback, but the table allows it: an expired entry is out
 // before its callback, and entries erased, inserted or restarted there are handled as anywhere else.
+// Bare segments are acknowledged at most once per out_of_window_ack_interval_us, per entry.
+TEST(TimeWaitTable, BareAcksAreRateLimitedPerEntry) {
+    TimeWaitTable table{fixed_key};
+    TimeWaitEntry& a = table.insert(state_of(tuple_of(1), 1), 60 * s);
+    TimeWaitEntry& b = table.insert(state_of(tuple_of(2), 2), 60 * s);
+    EXPECT_TRUE(table.may_ack_bare(a, 0)) << "never acknowledged: at time 0 too";
+    EXPECT_FALSE(table.may_ack_bare(a, 499'999));
+    EXPECT_TRUE(table.may_ack_bare(b, 499'999)) << "another entry's budget";
+    EXPECT_TRUE(table.may_ack_bare(a, 500'000));
+    EXPECT_FALSE(table.may_ack_bare(a, 500'000 + 499'999));
+    // A restart inside the interval keeps the stamp; one after it changes nothing either.
+    table.restart(a, 600 * ms);
+    EXPECT_FALSE(table.may_ack_bare(a, 999 * ms));
+    table.restart(a, 1000 * ms);
+    EXPECT_TRUE(table.may_ack_bare(a, 1000 * ms));
+}
+
+// The stamp is kept in 24 bits, modulo about 4.7 hours: an entry kept alive longer than that by its peer's
+// repeated FINs must not read an old stamp as a recent one.
+TEST(TimeWaitTable, AnAckStampIsNeverMisreadAfterItsClockWraps) {
+    constexpr std::uint64_t period_ms = (std::uint64_t{1} << 24) - 1;
+    TimeWaitTable table{fixed_key};
+    const FourTuple tuple = tuple_of(7);
+    table.insert(state_of(tuple, 7), 60 * s);
+    ASSERT_TRUE(table.may_ack_bare(*table.find(tuple), 1 * s));
+    const std::uint64_t check = (1000 + period_ms + 100) * ms;
+    for (std::uint64_t now = 59 * s; now <= check; now += 59 * s) {
+        ASSERT_TRUE(expire(table, now).empty());
+        table.restart(*table.find(tuple), now);
+    }
+    ASSERT_TRUE(expire(table, check).empty());
+    EXPECT_TRUE(table.may_ack_bare(*table.find(tuple), check)) << "a stamp one period and 100 ms old";
+}
+
+// The longest a stamp is read: stamped, restarted just inside the interval (which keeps the stamp), then
+// the longest 2*MSL.
+TEST(TimeWaitTable, AnAckStampLastsTheLongestEntry) {
+    TimeWaitTable table{fixed_key};
+    const FourTuple tuple = tuple_of(8);
+    const std::uint64_t duration_us = std::uint64_t{TimeWaitState::max_duration_ms} * ms;
+    table.insert(state_of(tuple, 8, TimeWaitState::max_duration_ms), duration_us);
+    ASSERT_TRUE(table.may_ack_bare(*table.find(tuple), 0));
+    table.restart(*table.find(tuple), 499 * ms);
+    EXPECT_FALSE(table.may_ack_bare(*table.find(tuple), 499 * ms));
+    const std::uint64_t last = 499 * ms + duration_us - ms;
+    ASSERT_TRUE(expire(table, last).empty());
+    EXPECT_TRUE(table.may_ack_bare(*table.find(tuple), last));
+    EXPECT_FALSE(table.may_ack_bare(*table.find(tuple), last));
+    EXPECT_EQ(expire(table, last + ms).size(), 1u);
+}
+
 TEST(TimeWaitTable, CallbacksMayUseTheTable) {
     TimeWaitTable table{fixed_key};
     for (std::uint32_t n = 0; n < 100; ++n) table.insert(state_of(tuple_of(n), n), 10 * s);    // act when fired
