@@ -10,6 +10,7 @@ namespace tcpp::tcp {
 bool ByteRing::set_capacity(std::size_t capacity) {
     if (!empty()) return false;
     free_storage();
+    peak_ = 0;
     capacity_ = static_cast<std::uint32_t>(capacity);
     head_ = 0;
     return true;
@@ -17,12 +18,19 @@ bool ByteRing::set_capacity(std::size_t capacity) {
 
 void ByteRing::release() {
     if (!empty()) return;
+    remember_need();
     free_storage();
     head_ = 0;
 }
 
 std::unique_ptr<std::byte[]> ByteRing::take(std::size_t size) {
     return pool_ != nullptr ? pool_->take(size) : std::make_unique_for_overwrite<std::byte[]>(size);
+}
+
+void ByteRing::remember_need() {
+    if (!storage_) return;
+    first_storage_ = static_cast<std::uint32_t>(std::bit_ceil(std::max<std::size_t>(peak_, min_storage)));
+    peak_ = 0;
 }
 
 void ByteRing::free_storage() {
@@ -39,8 +47,10 @@ void ByteRing::free_storage() {
 // copies the old storage from the head on, all of it, so that bytes written ahead keep their offsets.
 void ByteRing::reserve(std::size_t needed) {
     assert(needed <= capacity_);
+    peak_ = std::max(peak_, static_cast<std::uint32_t>(needed));
     if (storage_ && needed <= storage_size_) return;
-    const std::size_t size = std::min<std::size_t>(capacity_, std::max(min_storage, std::bit_ceil(needed)));
+    const std::size_t from = storage_ ? min_storage : std::max<std::size_t>(min_storage, first_storage_);
+    const std::size_t size = std::min<std::size_t>(capacity_, std::max(from, std::bit_ceil(needed)));
     std::unique_ptr<std::byte[]> grown = take(size);
     if (storage_) {
         const std::size_t first = storage_size_ - head_;

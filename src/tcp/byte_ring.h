@@ -31,6 +31,13 @@ public:
     // Bytes of memory held for storage right now.
     std::size_t allocated() const { return storage_size_; }
     static constexpr std::size_t min_storage = 2048;
+    // The storage taken when the first byte arrives into an empty ring without storage: what the ring
+    // needed the last time it held storage (the power of two at or above the most it held then, at least
+    // min_storage). A ring that drains and fills again and again, as in a bulk transfer, then takes what
+    // it needs at once instead of growing through every power of two, copying, each time; one that
+    // needed little takes little again.
+    std::size_t first_storage() const { return first_storage_; }
+    void set_first_storage(std::size_t bytes) { first_storage_ = static_cast<std::uint32_t>(bytes); }
 
     // Appends as much of data as fits; returns how much.
     std::size_t push(wire::Bytes data);
@@ -50,6 +57,7 @@ public:
     void release();
     // Drops everything held and frees the storage.
     void release_storage() {
+        remember_need();
         size_ = 0;
         head_ = 0;
         free_storage();
@@ -57,6 +65,8 @@ public:
 
 private:
     std::unique_ptr<std::byte[]> take(std::size_t size);
+    // Before the storage goes back: first_storage() from the most it held.
+    void remember_need();
     // Makes the storage hold at least `needed` bytes from the head (needed <= capacity).
     void reserve(std::size_t needed);
     void free_storage();
@@ -67,6 +77,8 @@ private:
     std::uint32_t storage_size_ = 0;  // bytes of storage_, at most capacity_
     std::uint32_t head_ = 0;          // index of the front byte in storage_
     std::uint32_t size_ = 0;
+    std::uint32_t first_storage_ = min_storage;
+    std::uint32_t peak_ = 0;  // the most bytes held (written ahead included) since storage was taken
 };
 
 }  // namespace tcpp::tcp

@@ -1,6 +1,7 @@
 #include "tcp/tcb.h"
 
 #include <algorithm>
+#include <bit>
 #include <cassert>
 
 namespace tcpp::tcp {
@@ -920,6 +921,8 @@ Flow& Tcb::flow() {
         flow_->rack_deadline_us = 0;
         flow_->send_buffer.set_capacity(options_.send_buffer);
         flow_->receive_buffer.set_capacity(receive_capacity());
+        flow_->send_buffer.set_first_storage(ByteRing::min_storage << send_storage_shift_);
+        flow_->receive_buffer.set_first_storage(ByteRing::min_storage << receive_storage_shift_);
         flow_->delayed_ack_timer.owner = host_index();
         flow_->unacknowledged_bytes = 0;
     }
@@ -937,6 +940,11 @@ void Tcb::release_flow_if_idle() {
     if (retransmission_timer_.armed() && state_ != State::time_wait && state_ != State::fin_wait_2) return;
     flow_->send_buffer.release_storage();
     flow_->receive_buffer.release_storage();
+    auto shift_of = [](const ByteRing& ring) {
+        return static_cast<std::uint8_t>(std::countr_zero(ring.first_storage() / ByteRing::min_storage));
+    };
+    send_storage_shift_ = shift_of(flow_->send_buffer);
+    receive_storage_shift_ = shift_of(flow_->receive_buffer);
     flow_->rack.clear();
     flow_->rack_deadline_us = 0;
     host_.release_flow(flow_);

@@ -353,6 +353,10 @@ private:
     // RFC 8985 7: the retransmission timer runs as the tail loss probe's timeout (see probe_end_).
     bool probe_timer_ = false;
     bool rack_timer_ = false;  // the retransmission timer runs as RACK's reordering timer
+    // What the send and receive buffers needed when the Flow was last given back (ByteRing::first_storage(),
+    // as a shift of ByteRing::min_storage): kept here so that the next Flow's rings start there.
+    std::uint8_t send_storage_shift_ = 0;
+    std::uint8_t receive_storage_shift_ = 0;
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
 

@@ -145,5 +145,32 @@ TEST(ByteRing, StorageGrowsWithWhatIsHeldAndKeepsEveryByte) {
     EXPECT_EQ(ring.allocated(), 0u);
 }
 
+TEST(ByteRing, RefilledAfterDraining_StartsWithTheStorageItLastNeeded) {
+    ByteRing ring{65'536};
+    std::vector<std::byte> data(40'000, std::byte{7});
+    // A burst that grows the storage through 2, 4, ... 64 KiB, then drains.
+    for (std::size_t at = 0; at < data.size(); at += 1000) ASSERT_EQ(ring.push(std::span{data}.subspan(at, 1000)), 1000u);
+    EXPECT_EQ(ring.allocated(), 65'536u);
+    ring.consume(ring.size());
+    ring.release();
+    EXPECT_EQ(ring.allocated(), 0u) << "drained: the storage goes back";
+    EXPECT_EQ(ring.first_storage(), 65'536u);
+    // The next burst takes 64 KiB with its first byte: no growth, no copy.
+    ASSERT_EQ(ring.push(std::span{data}.first(1)), 1u);
+    EXPECT_EQ(ring.allocated(), 65'536u);
+    // A period that needed little: the storage after it starts small again.
+    ring.consume(1);
+    ring.release();
+    EXPECT_EQ(ring.first_storage(), ByteRing::min_storage);
+    ASSERT_EQ(ring.push(std::span{data}.first(100)), 100u);
+    EXPECT_EQ(ring.allocated(), ByteRing::min_storage);
+    // release_storage() remembers too; a capacity below the remembered need bounds it.
+    ring.release_storage();
+    ring.set_first_storage(65'536);
+    ASSERT_TRUE(ring.set_capacity(10'000));
+    ASSERT_EQ(ring.push(std::span{data}.first(10)), 10u);
+    EXPECT_EQ(ring.allocated(), 10'000u);
+}
+
 }  // namespace
 }  // namespace tcpp::tcp
