@@ -1,9 +1,7 @@
 #pragma once
 // A connection's name: its local and remote address and port.
 
-#include <array>
 #include <cstdint>
-#include <cstring>
 #include <string>
 
 #include "tcp/siphash.h"
@@ -48,10 +46,9 @@ struct PackedTuple {
 struct FourTupleHash {
     SipKey key{};
     std::size_t operator()(const FourTuple& t) const {
-        const PackedTuple packed = PackedTuple::pack(t);
-        std::array<std::byte, 12> bytes;
-        std::memcpy(bytes.data(), &packed, bytes.size());
-        return static_cast<std::size_t>(siphash13(key, bytes));
+        const std::uint64_t addresses = std::uint64_t{t.remote.address.value()} << 32 | t.local.address.value();
+        const std::uint32_t ports = std::uint32_t{t.remote.port} << 16 | t.local.port;
+        return static_cast<std::size_t>(siphash13(key, addresses, ports));
     }
 };
 

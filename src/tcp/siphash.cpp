@@ -56,4 +56,14 @@ std::uint64_t siphash(const SipKey& key, wire::Bytes message) {
 std::uint64_t siphash24(const SipKey& key, wire::Bytes message) { return siphash<2, 4>(key, message); }
 std::uint64_t siphash13(const SipKey& key, wire::Bytes message) { return siphash<1, 3>(key, message); }
 
+std::uint64_t siphash13(const SipKey& key, std::uint64_t word, std::uint32_t tail) {
+    State s{key[0] ^ 0x736f6d6570736575ull, key[1] ^ 0x646f72616e646f6dull, key[0] ^ 0x6c7967656e657261ull,
+            key[1] ^ 0x7465646279746573ull};
+    s.absorb<1>(word);
+    s.absorb<1>(std::uint64_t{12} << 56 | tail);
+    s.v2 ^= 0xff;
+    for (int i = 0; i < 3; ++i) s.round();
+    return s.v0 ^ s.v1 ^ s.v2 ^ s.v3;
+}
+
 }  // namespace tcpp::tcp

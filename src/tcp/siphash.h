@@ -17,5 +17,8 @@ std::uint64_t siphash24(const SipKey& key, wire::Bytes message);
 // four-tuple. For hash tables, where its authors' margin is judged enough (Rust's HashMap and CPython use
 // it); initial sequence numbers keep SipHash-2-4.
 std::uint64_t siphash13(const SipKey& key, wire::Bytes message);
+// SipHash-1-3 of the 12 bytes that are `word` then `tail`, each little-endian: a four-tuple, without the
+// byte loop of the general function.
+std::uint64_t siphash13(const SipKey& key, std::uint64_t word, std::uint32_t tail);
 
 }  // namespace tcpp::tcp

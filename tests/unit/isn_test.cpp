@@ -2,6 +2,7 @@
 
 #include <array>
 #include <numeric>
+#include <random>
 #include <string_view>
 #include <utility>
 
@@ -47,6 +48,19 @@ TEST(SipHash, OneThree_KnownOutputsUnderTheZeroKey) {
     EXPECT_EQ(siphash13(zero, {}), 0xd1fba762150c532cull);
     const std::string_view text = "siphash";
     EXPECT_EQ(siphash13(zero, std::as_bytes(std::span{text.data(), text.size()})), 0x8264ceeccb16bcbeull);
+}
+
+TEST(SipHash, OneThreeOfAWordAndATail_IsOneThreeOfTheirTwelveLittleEndianBytes) {
+    std::mt19937_64 random{1234};
+    for (int i = 0; i < 1000; ++i) {
+        const SipKey key{random(), random()};
+        const std::uint64_t word = random();
+        const auto tail = static_cast<std::uint32_t>(random());
+        std::array<std::byte, 12> bytes;
+        for (std::size_t k = 0; k < 8; ++k) bytes[k] = std::byte(word >> (8 * k));
+        for (std::size_t k = 0; k < 4; ++k) bytes[8 + k] = std::byte(tail >> (8 * k));
+        ASSERT_EQ(siphash13(key, word, tail), siphash13(key, bytes)) << "case " << i;
+    }
 }
 
 const FourTuple tuple{{wire::Ipv4Address{10, 0, 0, 1}, 40000}, {wire::Ipv4Address{10, 0, 0, 2}, 80}};
