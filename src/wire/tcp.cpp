@@ -88,7 +88,7 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     if (!payload.empty() && payload.data() != out.data() + header) {
         std::memmove(out.data() + header, payload.data(), payload.size());
     }
-    emit_header(out);
+    emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     if (mode == ChecksumMode::full) {
         accumulator.add(out.first(header + payload.size()));
@@ -102,15 +102,14 @@ void TcpSegment::emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv
                                        const ChecksumAccumulator& payload_sum) const {
     const std::size_t header = header_size();
     assert(out.size() >= header + payload.size() && (payload.empty() || payload.data() == out.data() + header));
-    emit_header(out);
+    emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     accumulator.add(out.first(header));  // whole 32-bit words: the payload's sum continues it
     accumulator.append(payload_sum);
     store_be16(out.data() + 16, accumulator.checksum());
 }
 
-void TcpSegment::emit_header(MutableBytes out) const {
-    const std::size_t header = header_size();
+void TcpSegment::emit_header(MutableBytes out, std::size_t header) const {
     std::byte* p = out.data();
     store_be16(p, source_port);
     store_be16(p + 2, destination_port);

@@ -125,7 +125,7 @@ struct TcpSegment {
     friend bool operator==(const TcpSegment& a, const TcpSegment& b);
 
 private:
-    void emit_header(MutableBytes out) const;  // with a zero checksum
+    void emit_header(MutableBytes out, std::size_t header) const;  // header_size() bytes, a zero checksum
 };
 
 }  // namespace tcpp::wire
