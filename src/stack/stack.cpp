@@ -159,7 +159,7 @@ public:
     tcp::Flow* acquire_flow() override { return flows_.acquire(&buffer_pool_); }
     void release_flow(tcp::Flow* flow) override { flows_.release(flow, demux_.size()); }
     tcp::BufferPool& buffer_pool() override { return buffer_pool_; }
-    void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+    void transmit(Tcb& tcb, wire::TcpSegment& segment, std::size_t payload_offset,
                   std::size_t payload_length) override;
     void state_changed(Tcb& tcb, State from, State to) override;
 
@@ -487,10 +487,9 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
 // ---------------------------------------------------------------------------------------------------------
 // Output
 
-void Stack::Impl::transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+void Stack::Impl::transmit(Tcb& tcb, wire::TcpSegment& segment, std::size_t payload_offset,
                            std::size_t payload_length) {
-    wire::TcpSegment copy = segment;
-    emit_packet(tcb.tuple(), copy, &tcb, payload_offset, payload_length);
+    emit_packet(tcb.tuple(), segment, &tcb, payload_offset, payload_length);
 }
 
 void Stack::Impl::reset_for(const FourTuple& tuple, const wire::TcpSegment& segment) {

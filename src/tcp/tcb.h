@@ -47,8 +47,9 @@ class TcbHost {
 public:
     virtual std::uint64_t now_us() const = 0;
     // Sends one segment. Its payload, if any, is `payload_length` bytes of the TCB's send buffer from
-    // `payload_offset` on; the host copies them into the packet.
-    virtual void transmit(Tcb& tcb, const wire::TcpSegment& segment, std::size_t payload_offset,
+    // `payload_offset` on; the host copies them into the packet and points the segment's payload at them
+    // (the segment is the caller's scratch, not copied again).
+    virtual void transmit(Tcb& tcb, wire::TcpSegment& segment, std::size_t payload_offset,
                           std::size_t payload_length) = 0;
     virtual void state_changed(Tcb& tcb, State from, State to) = 0;
     virtual timer::TimingWheel& timers() = 0;
