@@ -68,7 +68,8 @@ TcpSegment TcpSegment::from(const TcpView& view) {
     segment.window = view.window();
     segment.urgent_pointer = view.urgent_pointer();
     // The view has validated the options area, so parsing its contents cannot fail.
-    segment.options = *TcpOptions::parse(view.options());
+    [[maybe_unused]] const ParseError error = TcpOptions::parse_into(view.options(), segment.options);
+    assert(error == ParseError{});
     segment.payload = view.payload();
     return segment;
 }

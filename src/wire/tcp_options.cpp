@@ -52,12 +52,12 @@ ParseError validate_tcp_options(Bytes options) {
     return walker.error();
 }
 
-Parsed<TcpOptions> TcpOptions::parse(Bytes area) {
-    TcpOptions options;
-    if (area.empty()) return options;
+ParseError TcpOptions::parse_into(Bytes area, TcpOptions& options) {
+    options = TcpOptions{};
+    if (area.empty()) return {};
     if (is_timestamps_only(area)) {
         options.timestamps = TcpTimestamps{load_be32(area.data() + 4), load_be32(area.data() + 8)};
-        return options;
+        return {};
     }
     TcpOptionWalker walker{area};
     while (auto option = walker.next()) {
@@ -87,7 +87,12 @@ Parsed<TcpOptions> TcpOptions::parse(Bytes area) {
             break;  // EOL, NOP, and options tcpp does not implement (RFC 9293 MUST-64: ignore them)
         }
     }
-    if (walker.error() != ParseError{}) return fail(walker.error());
+    return walker.error();
+}
+
+Parsed<TcpOptions> TcpOptions::parse(Bytes area) {
+    TcpOptions options;
+    if (ParseError error = parse_into(area, options); error != ParseError{}) return fail(error);
     return options;
 }
 

@@ -74,6 +74,9 @@ struct TcpOptions {
     std::uint8_t sack_block_count = 0;
 
     static Parsed<TcpOptions> parse(Bytes options);
+    // The same into `out` (reset first), without a copy: the error, or none. `out` may be partly filled
+    // when there is an error.
+    static ParseError parse_into(Bytes options, TcpOptions& out);
 
     // How many of the SACK blocks emit() writes: all of them, or as many as fit beside the other options.
     std::size_t sack_blocks_that_fit() const;
