@@ -661,6 +661,9 @@ Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
 }
 
 bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
+    // A local port that no connection or TIME_WAIT entry uses (as a fresh ephemeral port mostly is): no
+    // hash and no probe of either table, which would each miss the cache once the tables are large.
+    if (port_users_[tuple.local.port] == 0) return false;
     const std::uint64_t hash = tuple_hash_(tuple);  // one hash for both tables
     return find_connection(tuple, hash) != stack::ConnectionIndex::none || time_waits_.find(tuple, hash) != nullptr;
 }
