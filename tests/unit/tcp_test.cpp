@@ -317,19 +317,25 @@ TEST(TcpSegment, SizeAndDataOffset_CoverTheOptions) {
     EXPECT_EQ(std::to_integer<int>(bytes[12]), 0x90);  // 9 words, reserved bits clear
 }
 
+// Every header field and the options at random; no payload.
+TcpSegment random_segment(TestRandom& random) {
+    TcpSegment segment;
+    segment.source_port = random.u16();
+    segment.destination_port = random.u16();
+    segment.seq = Seq{random.u32()};
+    segment.ack = Seq{random.u32()};
+    segment.flags.bits = random.u8();
+    segment.window = random.u16();
+    segment.urgent_pointer = random.u16();
+    segment.options = random_options(random);
+    return segment;
+}
+
 TEST(TcpSegment, ParseOfEmit_IsIdentityWithTheChecksumOfTheMode) {
     TestRandom random{0x5e9};
     for (int i = 0; i < 3000; ++i) {
         ByteVector payload = random.bytes(random.below(i % 50 == 0 ? 1500 : 60));
-        TcpSegment segment;
-        segment.source_port = random.u16();
-        segment.destination_port = random.u16();
-        segment.seq = Seq{random.u32()};
-        segment.ack = Seq{random.u32()};
-        segment.flags.bits = random.u8();
-        segment.window = random.u16();
-        segment.urgent_pointer = random.u16();
-        segment.options = random_options(random);
+        TcpSegment segment = random_segment(random);
         segment.payload = view(payload);
         Ipv4Address source{random.u32()};
         Ipv4Address destination{random.u32()};
@@ -369,14 +375,7 @@ TEST(TcpSegment, EmitWithPayloadSum_IsByteForByteWhatEmitWrites) {
     TestRandom random{0x5a5a};
     for (int i = 0; i < 2000; ++i) {
         ByteVector payload = random.bytes(random.below(i % 4 == 0 ? 1461 : 200));
-        TcpSegment segment;
-        segment.source_port = random.u16();
-        segment.destination_port = random.u16();
-        segment.seq = Seq{random.u32()};
-        segment.ack = Seq{random.u32()};
-        segment.flags.bits = random.u8();
-        segment.window = random.u16();
-        segment.options = random_options(random);
+        TcpSegment segment = random_segment(random);
         Ipv4Address source{random.u32()};
         Ipv4Address destination{random.u32()};
 
