@@ -4,6 +4,7 @@
 // update of a checksum when one field changes (RFC 1624).
 
 #include <bit>
+#include <cassert>
 #include <cstdint>
 
 #include "wire/address.h"
@@ -22,8 +23,14 @@ public:
     // pending here (as after a header of whole words).
     void append(const ChecksumAccumulator& other);
     // Whole words: only while no odd-length chunk is pending (as for a pseudo-header, added first).
-    void add_u16(std::uint16_t word) { add_native(in_memory_order(word)); }
-    void add_u32(std::uint32_t value) { add_native(in_memory_order(value)); }
+    void add_u16(std::uint16_t word) {
+        assert(!odd_);
+        add_native(in_memory_order(word));
+    }
+    void add_u32(std::uint32_t value) {
+        assert(!odd_);
+        add_native(in_memory_order(value));
+    }
 
     // The folded sum, not complemented: what a sender that offloads the checksum leaves in the field
     // when the accumulator holds only the pseudo-header.
