@@ -75,22 +75,25 @@ std::size_t ByteRing::push(wire::Bytes data) {
     return n;
 }
 
+std::array<wire::Bytes, 2> ByteRing::held(std::size_t offset, std::size_t length) const {
+    assert(offset + length <= size_);
+    if (length == 0) return {};
+    const std::size_t start = (std::size_t{head_} + offset) % storage_size_;
+    const std::size_t first = std::min(length, storage_size_ - start);
+    return {wire::Bytes{storage_.get() + start, first}, wire::Bytes{storage_.get(), length - first}};
+}
+
 void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out) const {
-    assert(offset + out.size() <= size_);
-    if (out.empty()) return;
-    std::size_t start = (std::size_t{head_} + offset) % storage_size_;
-    std::size_t first = std::min(out.size(), storage_size_ - start);
-    std::memcpy(out.data(), storage_.get() + start, first);
-    std::memcpy(out.data() + first, storage_.get(), out.size() - first);
+    if (out.empty()) return;  // no storage to copy from, perhaps
+    const auto [a, b] = held(offset, out.size());
+    std::memcpy(out.data(), a.data(), a.size());
+    std::memcpy(out.data() + a.size(), b.data(), b.size());
 }
 
 void ByteRing::copy_out(std::size_t offset, wire::MutableBytes out, wire::ChecksumAccumulator& sum) const {
-    assert(offset + out.size() <= size_);
-    if (out.empty()) return;
-    std::size_t start = (std::size_t{head_} + offset) % storage_size_;
-    std::size_t first = std::min(out.size(), storage_size_ - start);
-    sum.add_copy(out.first(first), {storage_.get() + start, first});
-    sum.add_copy(out.subspan(first), {storage_.get(), out.size() - first});
+    const auto [a, b] = held(offset, out.size());
+    sum.add_copy(out.first(a.size()), a);
+    sum.add_copy(out.subspan(a.size()), b);
 }
 
 void ByteRing::write_ahead(std::size_t gap, wire::Bytes data) {

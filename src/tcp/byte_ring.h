@@ -5,6 +5,7 @@
 // and released when it empties (by the owner, who knows whether bytes are held ahead of it), so an idle
 // connection holds no buffer memory. Storage comes from a BufferPool when one is given.
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -65,6 +66,9 @@ public:
 
 private:
     std::unique_ptr<std::byte[]> take(std::size_t size);
+    // The `length` bytes held from `offset` after the front, as they lie in storage: up to the end of it,
+    // then the rest from its start (empty when they do not wrap).
+    std::array<wire::Bytes, 2> held(std::size_t offset, std::size_t length) const;
     // Before the storage goes back: first_storage() from the most it held.
     void remember_need();
     // Makes the storage hold at least `needed` bytes from the head (needed <= capacity).
