@@ -3,6 +3,7 @@
 #include <bit>
 #include <cassert>
 #include <stdexcept>
+#include <utility>
 
 #include "tcp/config.h"
 
@@ -60,18 +61,6 @@ TimeWaitTable::TimeWaitTable(const SipKey& key) : hash_{key} {
 // ---------------------------------------------------------------------------------------------------------
 // The interface
 
-TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) {
-    const PackedTuple packed = PackedTuple::pack(tuple);
-    const std::uint32_t number = lookup(packed, hash(packed));
-    return number == none ? nullptr : &entry(number);
-}
-
-TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h) {
-    if (size_ == 0) return nullptr;
-    const std::uint32_t number = lookup(PackedTuple::pack(tuple), h);
-    return number == none ? nullptr : &entry(number);
-}
-
 const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h) const {
     if (size_ == 0) return nullptr;
     const std::uint32_t number = lookup(PackedTuple::pack(tuple), h);
@@ -79,9 +68,15 @@ const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h
 }
 
 const TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) const {
-    const PackedTuple packed = PackedTuple::pack(tuple);
-    const std::uint32_t number = lookup(packed, hash(packed));
-    return number == none ? nullptr : &entry(number);
+    return size_ == 0 ? nullptr : find(tuple, hash_(tuple));
+}
+
+TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple, std::uint64_t h) {
+    return const_cast<TimeWaitEntry*>(std::as_const(*this).find(tuple, h));
+}
+
+TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) {
+    return const_cast<TimeWaitEntry*>(std::as_const(*this).find(tuple));
 }
 
 TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us) {
