@@ -35,7 +35,11 @@ TransferResult run_transfer(const TransferOptions& options) {
             config->tcp.defaults.receive_buffer = options.buffer;
         }
     }
+    for (StackConfig* config : {&client_config, &server_config}) {
+        config->tcp.segmentation_offload = options.segmentation_offload;
+    }
     result.buffer = client_config.tcp.defaults.receive_buffer;
+    result.segmentation_offload = options.segmentation_offload;
     Stack& client = network.add(client_config);
     Stack& server = network.add(server_config);
     auto listener = server.listen({Ipv4Address{}, 5001}, 16);

@@ -22,6 +22,9 @@ struct RunLimits {
 struct TransferOptions {
     std::uint64_t bytes = 256ull << 20;
     std::size_t buffer = 0;  // send and receive buffer of both ends; 0: the stack's default
+    // Segmentation offload on both stacks (TcpConfig::segmentation_offload): segments of up to this many
+    // bytes cross the link whole, as on Linux's loopback with TSO and GRO. 0: every segment one MSS.
+    std::uint32_t segmentation_offload = 0;
     RunLimits limits{};
 };
 struct TransferResult {
@@ -35,6 +38,7 @@ struct TransferResult {
     std::uint64_t retransmissions = 0;
     std::uint64_t virtual_us = 0;
     std::size_t buffer = 0;
+    std::uint32_t segmentation_offload = 0;
     std::string error;
 };
 TransferResult run_transfer(const TransferOptions& options);

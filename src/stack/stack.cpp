@@ -131,7 +131,8 @@ public:
           config_(std::move(config)),
           secret_(config_.secret ? *config_.secret : random_key()),
           isn_(secret_),
-          output_(std::size_t{config_.mtu} + 64),
+          output_(std::max<std::size_t>(config_.mtu, std::size_t{std::min(config_.tcp.segmentation_offload,
+                                                                            tcp::max_offload_segment)} + 80) + 64),
           tuple_hash_{secret_},
           time_waits_(secret_) {}
     Impl(const Impl&) = delete;

@@ -62,8 +62,20 @@ struct TcpConfig {
     // dropped (Linux's net.ipv4.tcp_fin_timeout). A half-closed connection the user still holds waits on.
     std::uint64_t fin_timeout_us = 60'000'000;
     std::uint32_t challenge_acks_per_second = 1000;  // RFC 5961 section 7
+    // Segmentation offload, for a link that carries TCP segments longer than the MTU allows, each standing
+    // for whole MSS-sized ones (Linux's TSO/GSO when sending, GRO when receiving; its loopback and
+    // virtio-net devices do this): new data then goes out in segments of up to this many bytes of payload,
+    // rounded down to whole MSSes. Retransmissions, probes and anything sent while the peer SACKs stay one
+    // MSS, and RACK still keeps one record per MSS. 0 (the default): no segment is longer than one MSS, as on
+    // an Ethernet wire. Capped at max_offload_segment. Receiving needs nothing: a segment of any length in
+    // the window is taken.
+    std::uint32_t segmentation_offload = 0;
     ConnectionOptions defaults{};
 };
+
+// The most payload an offloaded segment carries: an IPv4 packet's 65,535 bytes less 20 of IPv4 header and
+// the 60 of the largest TCP header.
+inline constexpr std::uint32_t max_offload_segment = 65'535 - 20 - 60;
 
 // RFC 9293 3.7.1 / RFC 6691: the MSS to assume when the peer sends no MSS option.
 inline constexpr std::uint16_t default_mss = 536;

@@ -470,6 +470,14 @@ std::uint32_t Tcb::window_of(const wire::TcpSegment& segment) const {
 
 std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.config().mss); }
 
+// Offload is for the steady stream only: in a loss recovery (or once the peer SACKs) every segment is one
+// MSS, so that the pipe and the scoreboard count what they always count.
+std::size_t Tcb::largest_segment(std::uint16_t mss) const {
+    const std::uint32_t offload = std::min(host_.config().segmentation_offload, max_offload_segment);
+    if (offload < 2u * mss || scoreboard_ != nullptr || congestion_.in_recovery()) return mss;
+    return offload / mss * mss;
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Segment arrival
 
@@ -1262,8 +1270,12 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
     const std::size_t offset = static_cast<std::uint32_t>(snd_nxt_ - send_buffer_seq());
     const std::size_t queued = send_queued();
     const std::size_t available = queued - std::min(offset, queued);
-    std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)), mss});
     const bool retransmission = snd_nxt_ < snd_max_;
+    std::size_t length = std::min<std::size_t>({available, static_cast<std::size_t>(std::max<std::int64_t>(room, 0)),
+                                                retransmission ? mss : largest_segment(mss)});
+    // An offloaded segment carries whole MSSes: a short tail goes on its own, through Nagle and SWS
+    // avoidance below, as it would after the full segments it followed.
+    if (length > mss) length -= length % mss;
     if (retransmission && scoreboard_ != nullptr) {
         // ... and stop short of the next SACKed range.
         if (const auto* range = scoreboard_->range_ending_after(snd_nxt_)) {
@@ -1301,7 +1313,12 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
         if (retransmission) {
             flow().rack.retransmitted(snd_nxt_, end, host_.now_us());
         } else {
-            flow().rack.sent(snd_nxt_, end, host_.now_us());
+            // One record per MSS, offloaded or not: loss is marked, and resent, an MSS at a time.
+            for (Seq begin = snd_nxt_; begin != end;) {
+                const Seq piece_end = static_cast<std::uint32_t>(end - begin) > mss ? begin + mss : end;
+                flow().rack.sent(begin, piece_end, host_.now_us());
+                begin = piece_end;
+            }
         }
     }
     snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);

@@ -323,6 +323,8 @@ private:
     bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
     bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
     std::uint16_t effective_mss() const;
+    // The most new data one segment may carry: one MSS, or whole MSSes up to the link's offload size.
+    std::size_t largest_segment(std::uint16_t mss) const;
     // Room in the receive buffer to announce: its free space less the slack kept for rounding.
     std::size_t window_space() const;
     // Extra receive buffer beyond the configured size, eight units of the scale, so that windows rounded up

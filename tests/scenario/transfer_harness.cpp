@@ -159,6 +159,7 @@ StackConfig stack_config(Ipv4Address address, const char* name, std::uint64_t se
     config.tcp.max_receive_buffer = side.max_receive_buffer;
     config.tcp.delayed_ack_us = side.delayed_ack_us;
     config.tcp.retries = side.retries;
+    config.tcp.segmentation_offload = side.segmentation_offload;
     config.tcp.defaults.send_buffer = side.send_buffer;
     config.tcp.defaults.receive_buffer = side.receive_buffer;
     return config;

@@ -45,6 +45,7 @@ struct SideConfig {
     bool window_scaling = true;
     std::uint64_t delayed_ack_us = 40'000;
     unsigned retries = 15;  // timeouts without progress before ETIMEDOUT (Linux's tcp_retries2)
+    std::uint32_t segmentation_offload = 0;  // TcpConfig::segmentation_offload
 };
 
 struct TransferSpec {

@@ -259,6 +259,31 @@ std::vector<TransferCase> transfer_cases() {
     add(both_ways("both_ways_64MiB_each_seed_45", 45, link(1 * ms), 64 * MiB));
     add(both_ways("both_ways_loss_1pct_64MiB_each_seed_46", 46, link(2 * ms, 0.01), 64 * MiB));
 
+    // Segmentation offload on both ends: new data crosses the simulated link in segments of up to 64 KiB
+    // (a loss takes a whole one), while retransmissions and everything sent during a recovery stay one MSS.
+    auto offloaded = [](TransferCase c) {
+        c.spec.client.segmentation_offload = c.spec.server.segmentation_offload = tcp::max_offload_segment;
+        return c;
+    };
+    add(offloaded(one_way("offload_64KiB_16MiB_seed_47", 47, link(1 * ms), 16 * MiB)));
+    add(offloaded(with_buffers(one_way("offload_1MiB_buffers_32MiB_delay_20ms_seed_48", 48, link(20 * ms), 32 * MiB),
+                               1 * MiB, 1 * MiB)));
+    add(offloaded(one_way("offload_loss_1pct_8MiB_seed_49", 49, link(5 * ms, 0.01), 8 * MiB)));
+    add(offloaded(with_buffers(one_way("offload_loss_5pct_4MiB_256KiB_buffers_seed_50", 50, link(5 * ms, 0.05),
+                                       4 * MiB), 256 * KiB, 256 * KiB)));
+    add(offloaded(one_way("offload_loss_20pct_1MiB_seed_51", 51, link(5 * ms, 0.2), 1 * MiB)));
+    add(offloaded(both_ways("offload_both_ways_loss_1pct_8MiB_each_seed_52", 52, link(5 * ms, 0.01), 8 * MiB)));
+    add(offloaded(with_buffers(both_ways("offload_both_ways_tiny_buffers_1460B_1MiB_each_seed_53", 53, link(1 * ms),
+                                         1 * MiB), 1460, 1460)));
+    {
+        runtime::LinkConfig l = link(10 * ms, 0.05);
+        l.duplicate = 0.05;
+        l.reorder = 0.1;
+        l.reorder_delay_us = 15 * ms;
+        l.corrupt = 0.02;
+        add(offloaded(both_ways("offload_both_ways_everything_at_once_2MiB_each_seed_54", 54, l, 2 * MiB)));
+    }
+
     // Sweeps over seeds: each seed is another pattern of losses, duplicates, reorderings and flipped bits.
     auto named = [](const char* what, std::uint64_t seed) {
         return std::string{what} + "_seed_" + std::to_string(seed);
@@ -380,6 +405,9 @@ TEST_P(TransferMatrix, EveryByteArrivesOnceInOrderAndBothSidesClose) {
     }
     if (up.duplicate > 0 && up.loss == 0) {
         EXPECT_GT(sc.InSegs, cc.OutSegs) << "the server received duplicates";
+    }
+    if (spec.client.segmentation_offload != 0 && spec.server.receive_buffer >= 64 * KiB && up.loss == 0) {
+        EXPECT_LT(cc.OutSegs * 4 * 1460, spec.client_sends) << "new data crossed the link in long segments";
     }
     if (up.reorder > 0 && up.loss == 0) {
         EXPECT_GT(sc.TCPOFOQueue, 0u) << "segments arrived out of order and were held";

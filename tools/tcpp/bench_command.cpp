@@ -12,6 +12,7 @@
 
 #include "bench/workloads.h"
 #include "commands.h"
+#include "tcp/config.h"
 #include "trace/json_lines.h"
 
 namespace tcpp::tool {
@@ -63,14 +64,18 @@ int transfer(BenchOptions& options) {
     if (options.json) {
         fmt::print("{{\"mode\": \"transfer\", \"bytes\": {}, \"goodput_gbps\": {:.3f}, \"intact\": {}, "
                    "\"wall_seconds\": {:.6f}, \"hash_seconds\": {:.6f}, \"sha256\": \"{}\", \"packets\": {}, "
-                   "\"retransmissions\": {}, \"buffer_bytes\": {}, \"virtual_us\": {}}}\n",
+                   "\"retransmissions\": {}, \"buffer_bytes\": {}, \"segmentation_offload\": {}, \"virtual_us\": {}}}\n",
                    r.bytes, r.goodput_gbps, r.intact, r.wall_seconds, r.hash_seconds, r.sha256, r.packets,
-                   r.retransmissions, r.buffer, r.virtual_us);
+                   r.retransmissions, r.buffer, r.segmentation_offload, r.virtual_us);
     } else {
         fmt::print("transfer: {} bytes client -> server in {:.3f} s of wall time ({:.3f} s of it hashing)\n", r.bytes,
                    r.wall_seconds, r.hash_seconds);
         fmt::print("  goodput {:.3f} Gbit/s (hashing excluded), {} packets, {} retransmitted, buffers {} bytes\n",
                    r.goodput_gbps, r.packets, r.retransmissions, r.buffer);
+        if (r.segmentation_offload != 0) {
+            fmt::print("  segmentation offload: segments of up to {} bytes crossed the link whole\n",
+                       r.segmentation_offload);
+        }
         fmt::print("  {}: SHA-256 {}\n", r.intact ? "intact" : "NOT INTACT", r.sha256);
     }
     return r.intact ? 0 : 1;
@@ -205,6 +210,11 @@ void add_bench_command(CLI::App& app, int& exit_code) {
     transfer_mode->add_option("--buffer", options->transfer.buffer,
                               "send and receive buffer of both ends in bytes (default: the stack's)")
         ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 30));
+    transfer_mode->add_option("--offload", options->transfer.segmentation_offload,
+                              "segmentation offload: segments of up to this many bytes of payload cross the link "
+                              "whole, as on Linux's loopback with TSO/GRO (0: off, every segment one MSS)")
+        ->check(CLI::Range(std::uint32_t{0}, tcp::max_offload_segment))
+        ->capture_default_str();
     common(transfer_mode);
     transfer_mode->callback([options, &exit_code] { exit_code = transfer(*options); });
 
