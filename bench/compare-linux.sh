@@ -23,8 +23,9 @@ SCALE_IDLE=${SCALE_IDLE:-1000000}  # scale, tcpp only: idle connections beside t
 SCALE_REPEAT=${SCALE_REPEAT:-3}    # scale: pairs of runs (without, with), medians reported
 MAX_SECONDS=${MAX_SECONDS:-300}
 TRANSFER_MTU=${TRANSFER_MTU:-1500} # transfer: the MTU of the Linux side's loopback (tcpp's link is 1500)
+OFFLOAD=${OFFLOAD:-65455}          # transfer: tcpp's segmentation offload, bytes per segment (Linux's lo: 64 KiB)
 
-if [[ ! -x $BUILD/tools/tcpp/tcpp || ! -x $BUILD/bench/linux/linux_bench ]]; then
+if [[ ! -x $BUILD/tools/tcpp/tcpp || ! -x $BUILD/bench/linux/linux_bench ]] || ! command -v ethtool > /dev/null; then
     scripts/install-deps.sh
     cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
 fi
@@ -56,21 +57,30 @@ run() {  # name, command...: one JSON line into $work/name.json
     fi
 }
 common=(--max-seconds "$MAX_SECONDS")
-# Transfer is compared at MTU 1500, as tcpp's simulated link has it: Linux runs it on the loopback device of a
-# network namespace of its own, set to MTU 1500 (the host's lo, MTU 65536, is left alone). Its offloads stay
-# on (TSO/GSO build 64 KiB segments that lo passes whole). For reference, also on the host's lo at 65536.
+# Transfer is compared at MTU 1500, as tcpp's simulated link has it, twice:
+# - with segmentation offload on both sides: Linux as it comes (TSO/GSO build 64 KiB segments that lo passes
+#   whole, and GRO), tcpp with --offload (segments of whole MSSes up to OFFLOAD bytes cross its link whole);
+# - without: Linux with `ethtool -K lo tso off gso off gro off`, tcpp with every segment at most one MSS.
+# Linux runs on the loopback device of a network namespace of its own, set to MTU 1500 (the host's lo, MTU
+# 65536, is left alone). For reference, Linux also runs on the host's lo at 65536. tcpp computes and checks
+# every checksum either way; Linux's lo skips them.
 if unshare -n true 2> /dev/null; then
     run linux_transfer unshare -n sh -c 'ip link set lo mtu "$0" up && exec "$@"' "$TRANSFER_MTU" \
+        "$linux" "${common[@]}" transfer --bytes "$BYTES"
+    run linux_transfer_no_offload unshare -n sh -c \
+        'ip link set lo mtu "$0" up && ethtool -K lo tso off gso off gro off > /dev/null && exec "$@"' "$TRANSFER_MTU" \
         "$linux" "${common[@]}" transfer --bytes "$BYTES"
     transfer_mtu=$TRANSFER_MTU
 else
     echo "compare-linux: cannot make a network namespace (needs root): Linux transfer runs on lo at its MTU" >&2
     echo '{}' > "$work/linux_transfer.json"
+    echo '{}' > "$work/linux_transfer_no_offload.json"
     transfer_mtu=""
 fi
 run linux_transfer_lo "$linux" "${common[@]}" transfer --bytes "$BYTES"
 [[ -n $transfer_mtu ]] || cp "$work/linux_transfer_lo.json" "$work/linux_transfer.json"
-run tcpp_transfer "$tcpp" bench transfer --bytes "$BYTES" --json "${common[@]}"
+run tcpp_transfer "$tcpp" bench transfer --bytes "$BYTES" --offload "$OFFLOAD" --json "${common[@]}"
+run tcpp_transfer_no_offload "$tcpp" bench transfer --bytes "$BYTES" --json "${common[@]}"
 run linux_rr "$linux" "${common[@]}" rr --round-trips "$ROUND_TRIPS"
 run tcpp_rr "$tcpp" bench rr --round-trips "$ROUND_TRIPS" --json "${common[@]}"
 run linux_churn "$linux" "${common[@]}" churn --lifecycles "$LIFECYCLES" --concurrency "$CONCURRENCY"
@@ -103,11 +113,14 @@ def load(name):
             return json.loads(f.read().strip() or "{}")
     except (OSError, ValueError):
         return {}
-r = {n: load(n) for n in ["linux_transfer", "linux_transfer_lo", "tcpp_transfer", "linux_rr", "tcpp_rr", "linux_churn", "tcpp_churn",
+r = {n: load(n) for n in ["linux_transfer", "linux_transfer_lo", "tcpp_transfer", "linux_transfer_no_offload",
+                          "tcpp_transfer_no_offload", "linux_rr", "tcpp_rr", "linux_churn", "tcpp_churn",
                           "linux_idle", "tcpp_idle", "tcpp_idle_large", "tcpp_scale"]}
 rows = [
-    (f"transfer goodput, Gbit/s (MTU {transfer_mtu or 'of lo'})", "transfer", "goodput_gbps", "higher"),
+    (f"transfer Gbit/s, MTU {transfer_mtu or 'of lo'}, offload", "transfer", "goodput_gbps", "higher"),
     ("transfer intact", "transfer", "intact", None),
+    (f"transfer Gbit/s, MTU {transfer_mtu or 'of lo'}, no offload", "transfer_no_offload", "goodput_gbps", "higher"),
+    ("transfer intact", "transfer_no_offload", "intact", None),
     ("rr round trips/s", "rr", "round_trips_per_s", "higher"),
     ("churn lifecycles/s", "churn", "lifecycles_per_s", "higher"),
     ("churn TIME_WAIT held at end", "churn", "time_wait_entries", None),

@@ -8,6 +8,7 @@ packages=(
     libgtest-dev libgmock-dev libbenchmark-dev
     libpcap-dev libfmt-dev libcli11-dev libssl-dev python3
     tshark
+    ethtool  # bench/compare-linux.sh turns Linux's loopback offloads off for its no-offload transfer
 )
 
 missing=()
