@@ -37,6 +37,73 @@ TEST(DelayedAck, OneSegment_IsAckedWhenTheTimerRunsOut) {
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 5));
 }
 
+// As Linux does (the client_closes_first fixture: the server's ACK of the FIN comes 40 ms later): the FIN
+// that ends ESTABLISHED waits for the delayed-ACK timer, and a user who closes before it runs out sends
+// its FIN with the ACK, a close in three segments.
+TEST(DelayedAck, FinInEstablished_IsAckedWhenTheTimerRunsOut) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt));
+    EXPECT_EQ(o.connection.state(), State::close_wait);
+    t.expect_nothing();
+    t.advance(40 * ms - 1);
+    t.expect_nothing();
+    t.advance(1);
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 1));
+    o.connection.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt + 1));
+}
+
+TEST(DelayedAck, FinInEstablished_ThenCloseAtOnce_FinCarriesTheAck) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt));
+    t.expect_nothing();
+    o.connection.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt + 1));
+    t.advance(100 * ms);
+    t.expect_nothing();  // the ACK went with the FIN; no separate one follows
+    t.inject(Seg{}.seq(o.rcv_nxt + 1).ack(o.snd_nxt + 1));
+    EXPECT_EQ(t.states(), "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED");
+}
+
+TEST(DelayedAck, FinAfterData_AckedTogetherByTheTimer) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().fin().seq(o.rcv_nxt).ack(o.snd_nxt).payload("bye"));
+    t.expect_nothing();
+    t.advance(40 * ms);
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 4));
+}
+
+TEST(DelayedAck, RequestReplyThenFin_TheFinWaitsForTheTimerToo) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("request"));
+    t.expect_nothing();
+    std::vector<std::byte> buffer(100);
+    ASSERT_EQ(o.connection.receive(buffer).value_or(0), 7u);
+    const std::string reply = "reply";
+    ASSERT_EQ(o.connection.send(wire::as_bytes(reply.data(), reply.size())).value_or(0), reply.size());
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt + 7).payload(reply));
+    t.inject(Seg{}.fin().seq(o.rcv_nxt + 7).ack(o.snd_nxt + 5));
+    t.expect_nothing();
+    ASSERT_EQ(o.connection.receive(buffer).value_or(1), 0u);  // end of stream
+    t.expect_nothing();
+    o.connection.close();
+    t.expect(Seg{}.fin().seq(o.snd_nxt + 5).ack(o.rcv_nxt + 8));
+}
+
+TEST(DelayedAck, FinInFinWait2_IsAckedAtOnce) {
+    SegmentScript t{with_delayed_ack()};
+    Opened o = t.open_server();
+    o.connection.shutdown();
+    t.expect(Seg{}.fin().seq(o.snd_nxt).ack(o.rcv_nxt));
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 1));
+    t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt + 1));
+    t.expect(Seg{}.seq(o.snd_nxt + 1).ack(o.rcv_nxt + 1));  // TIME_WAIT's ACK goes at once
+}
+
 TEST(DelayedAck, EverySecondFullSegment_IsAckedAtOnce) {
     SegmentScript t{with_delayed_ack()};
     Opened o = t.open_server();
