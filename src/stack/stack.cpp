@@ -114,6 +114,9 @@ public:
         bool hashed = false;         // in the demultiplexing table (until CLOSED or TIME_WAIT is compacted)
         std::uint32_t syn_queue_position = 0;  // in SYN_RECEIVED from a listener: its place in the SYN queue
         std::uint32_t listener = 0;  // passive and not yet accepted: the listener's index + 1
+        // The keyed hash of the TCB's four-tuple, kept from new_slot(): unhashing, and filing the TIME_WAIT
+        // entry, need it again.
+        std::uint64_t tuple_hash = 0;
     };
 
     struct ListenerSlot {
@@ -195,7 +198,7 @@ private:
     void advance_clock(std::uint64_t now);
     void segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
-                          const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
+                          std::uint64_t tuple_hash, const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
     // RFC 9293 3.10.7.1: the reset for a segment that reaches no connection (or an unacceptable ACK in
     // LISTEN): <SEQ=SEG.ACK><CTL=RST> if it carried an ACK, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>.
@@ -205,9 +208,11 @@ private:
     void emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb, std::size_t payload_offset,
                      std::size_t payload_length);
 
-    std::uint32_t new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options);
+    // `hash` is tuple_hash_(tuple), which the caller has always just computed.
+    std::uint32_t new_slot(const FourTuple& tuple, std::uint64_t hash, const tcp::ConnectionOptions& options);
     ListenerSlot* find_listener(const Endpoint& local, std::uint32_t& index);
-    bool tuple_in_use(const FourTuple& tuple) const;
+    // Whether a connection or TIME_WAIT entry has the four-tuple; `hash` is set if it had to be computed.
+    bool tuple_in_use(const FourTuple& tuple, std::optional<std::uint64_t>& hash) const;
     std::uint32_t find_connection(const FourTuple& tuple, std::uint64_t hash) const {
         return demux_.find(hash, [&](std::uint32_t index) { return slots_[index].tcb->tuple() == tuple; });
     }
@@ -398,7 +403,7 @@ void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView&
     }
     std::uint32_t listener_index = 0;
     if (ListenerSlot* listener = find_listener(tuple.local, listener_index)) {
-        listener_segment(*listener, listener_index, tuple, segment, iss_floor);
+        listener_segment(*listener, listener_index, tuple, tuple_hash, segment, iss_floor);
         return;
     }
     reset_for(tuple, segment);
@@ -452,7 +457,8 @@ void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
 
 // RFC 9293 3.10.7.2.
 void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
-                                   const wire::TcpSegment& segment, std::optional<Seq> iss_floor) {
+                                   std::uint64_t tuple_hash, const wire::TcpSegment& segment,
+                                   std::optional<Seq> iss_floor) {
     const TcpFlags flags = segment.flags;
     if (flags.rst_set()) return;
     if (flags.ack_set()) {
@@ -478,7 +484,7 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
         if (iss < *iss_floor) iss = *iss_floor;
     }
-    std::uint32_t index = new_slot(tuple, listener.options.connection.value_or(config_.tcp.defaults));
+    std::uint32_t index = new_slot(tuple, tuple_hash, listener.options.connection.value_or(config_.tcp.defaults));
     slots_[index].listener = listener_index + 1;
     slots_[index].syn_queue_position = static_cast<std::uint32_t>(listener.syn_queue.size());
     listener.syn_queue.push_back(index);
@@ -544,7 +550,8 @@ void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment,
 // ---------------------------------------------------------------------------------------------------------
 // Connections and their lifetime
 
-std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::ConnectionOptions& options) {
+std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, std::uint64_t hash, const tcp::ConnectionOptions& options) {
+    assert(hash == tuple_hash_(tuple));
     const std::uint32_t index = free_slots_.take(static_cast<std::uint32_t>(slots_.size()));
     if (index == slots_.size()) slots_.emplace_back();
     ConnectionSlot& slot = slots_[index];
@@ -556,8 +563,9 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, const tcp::Connectio
     slot.lingering = false;
     slot.listener = 0;
     slot.hashed = true;
+    slot.tuple_hash = hash;
     slot.tcb->set_host_index(index);
-    demux_.insert(tuple_hash_(tuple), index);
+    demux_.insert(hash, index);
     ++port_users_[tuple.local.port];
     return index;
 }
@@ -569,7 +577,7 @@ void Stack::Impl::unhash(std::uint32_t index) {
     if (!slot.hashed) return;
     slot.hashed = false;
     const FourTuple& tuple = slot.tcb->tuple();
-    demux_.erase(tuple_hash_(tuple), index);
+    demux_.erase(slot.tuple_hash, index);
     --port_users_[tuple.local.port];
 }
 
@@ -610,7 +618,7 @@ void Stack::Impl::reap() {
         Tcb& tcb = *slot.tcb;
         if (tcb.state() != State::closed && tcb.state() != State::time_wait) continue;
         if (tcb.state() == State::time_wait) {
-            time_waits_.insert(tcb.time_wait_state(), tcb.time_wait_expiry_us());
+            time_waits_.insert(tcb.time_wait_state(), tcb.time_wait_expiry_us(), slot.tuple_hash);
             ++port_users_[tcb.tuple().local.port];
         }
         unhash(index);
@@ -661,12 +669,13 @@ Tcb* Stack::Impl::tcb(std::uint32_t index, std::uint32_t generation) {
     return slot.tcb;
 }
 
-bool Stack::Impl::tuple_in_use(const FourTuple& tuple) const {
+bool Stack::Impl::tuple_in_use(const FourTuple& tuple, std::optional<std::uint64_t>& hash) const {
     // A local port that no connection or TIME_WAIT entry uses (as a fresh ephemeral port mostly is): no
     // hash and no probe of either table, which would each miss the cache once the tables are large.
+    hash.reset();
     if (port_users_[tuple.local.port] == 0) return false;
-    const std::uint64_t hash = tuple_hash_(tuple);  // one hash for both tables
-    return find_connection(tuple, hash) != stack::ConnectionIndex::none || time_waits_.find(tuple, hash) != nullptr;
+    hash = tuple_hash_(tuple);  // one hash for both tables
+    return find_connection(tuple, *hash) != stack::ConnectionIndex::none || time_waits_.find(tuple, *hash) != nullptr;
 }
 
 bool Stack::Impl::port_in_use(std::uint16_t port) const { return port_users_[port] != 0; }
@@ -755,8 +764,9 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
         }
         tuple.local.port = local->port;
     }
+    std::optional<std::uint64_t> hash;
     if (tuple.local.port != 0) {
-        if (tuple_in_use(tuple)) return Unexpected{errno_code(std::errc::address_in_use)};
+        if (tuple_in_use(tuple, hash)) return Unexpected{errno_code(std::errc::address_in_use)};
     } else {
         // RFC 6056 style: walk the range from a moving start, skipping ports a listener holds and
         // four-tuples in use.
@@ -766,12 +776,12 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
             tuple.local.port = port;
             bool listened = listener_index_.contains({Ipv4Address{}, port}) ||
                             listener_index_.contains({config_.address, port});
-            if (!listened && !tuple_in_use(tuple)) break;
+            if (!listened && !tuple_in_use(tuple, hash)) break;
             tuple.local.port = 0;
         }
         if (tuple.local.port == 0) return Unexpected{errno_code(std::errc::address_not_available)};
     }
-    std::uint32_t index = new_slot(tuple, options ? *options : config_.tcp.defaults);
+    std::uint32_t index = new_slot(tuple, hash ? *hash : tuple_hash_(tuple), options ? *options : config_.tcp.defaults);
     ConnectionSlot& slot = slots_[index];
     slot.user_holds = true;
     slot.tcb->open_active(isn_.generate(tuple, now_));

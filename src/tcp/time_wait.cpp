@@ -80,7 +80,11 @@ TimeWaitEntry* TimeWaitTable::find(const FourTuple& tuple) {
 }
 
 TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us) {
-    const std::uint64_t h = hash(state.packed);
+    return insert(state, expiry_us, hash(state.packed));
+}
+
+TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t h) {
+    assert(h == hash(state.packed));
     std::uint32_t number = lookup(state.packed, h);
     if (number == none) {
         if (size_ + std::size_t{1} > max_entries(capacity_)) {

@@ -100,6 +100,8 @@ public:
     // Adds an entry that expires at expiry_us (if the tuple is present, replaces its state and expiry).
     // Throws std::length_error beyond max_size().
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);
+    // The same, with the tuple's hash (FourTupleHash under this table's key) already known.
+    TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t hash);
     // Starts the entry's 2*MSL again from now_us.
     void restart(TimeWaitEntry& entry, std::uint64_t now_us);
     // May the entry acknowledge, at now_us, a segment that carries nothing? At most once per

@@ -268,7 +268,7 @@ std::vector<TransferCase> transfer_cases() {
     add(offloaded(one_way("offload_64KiB_16MiB_seed_47", 47, link(1 * ms), 16 * MiB)));
     add(offloaded(with_buffers(one_way("offload_1MiB_buffers_32MiB_delay_20ms_seed_48", 48, link(20 * ms), 32 * MiB),
                                1 * MiB, 1 * MiB)));
-    add(offloaded(one_way("offload_loss_1pct_8MiB_seed_49", 49, link(5 * ms, 0.01), 8 * MiB)));
+    add(offloaded(one_way("offload_loss_3pct_16MiB_seed_49", 49, link(5 * ms, 0.03), 16 * MiB)));
     add(offloaded(with_buffers(one_way("offload_loss_5pct_4MiB_256KiB_buffers_seed_50", 50, link(5 * ms, 0.05),
                                        4 * MiB), 256 * KiB, 256 * KiB)));
     add(offloaded(one_way("offload_loss_20pct_1MiB_seed_51", 51, link(5 * ms, 0.2), 1 * MiB)));
