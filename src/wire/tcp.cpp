@@ -19,22 +19,29 @@ std::uint32_t sequence_length_of(TcpFlags flags, std::size_t payload) {
     return static_cast<std::uint32_t>(payload) + (flags.syn_set() ? 1 : 0) + (flags.fin_set() ? 1 : 0);
 }
 
+// What TcpView::parse(Bytes) checks, for both parses.
+ParseError check_segment(Bytes segment) {
+    if (segment.size() < TcpView::min_header_size) return ParseError::truncated;
+    std::size_t header_length = (load_u8(segment.data() + 12) >> 4) * 4u;
+    if (header_length < TcpView::min_header_size || header_length > segment.size()) return ParseError::bad_data_offset;
+    return validate_tcp_options(segment.subspan(TcpView::min_header_size, header_length - TcpView::min_header_size));
+}
+
 }  // namespace
 
 Parsed<TcpView> TcpView::parse(Bytes segment) {
-    if (segment.size() < min_header_size) return fail(ParseError::truncated);
-    std::size_t header_length = (load_u8(segment.data() + 12) >> 4) * 4u;
-    if (header_length < min_header_size || header_length > segment.size()) return fail(ParseError::bad_data_offset);
-    TcpView view{segment};
-    if (ParseError error = validate_tcp_options(view.options()); error != ParseError{}) return fail(error);
-    return view;
+    if (ParseError error = check_segment(segment); error != ParseError{}) return fail(error);
+    return TcpView{segment};
 }
 
 Parsed<TcpView> TcpView::parse(const Ipv4View& packet, ChecksumCheck check) {
     if (packet.protocol() != ip_protocol::tcp || packet.is_fragment()) return fail(ParseError::unsupported);
-    auto view = parse(packet.payload());
-    if (view && check == ChecksumCheck::verify &&
-        view->checksum_status(packet.source(), packet.destination()) != ChecksumStatus::valid) {
+    const Bytes segment = packet.payload();
+    if (ParseError error = check_segment(segment); error != ParseError{}) return fail(error);
+    const TcpView view{segment};
+    // Only `valid` passes, so the offload_pending test that checksum_status() adds is not needed here.
+    if (check == ChecksumCheck::verify &&
+        !view.sum_with(pseudo_header(packet.source(), packet.destination(), segment.size())).verifies()) {
         return fail(ParseError::bad_checksum);
     }
     return view;
@@ -42,11 +49,15 @@ Parsed<TcpView> TcpView::parse(const Ipv4View& packet, ChecksumCheck check) {
 
 std::uint32_t TcpView::sequence_length() const { return sequence_length_of(flags(), payload().size()); }
 
+ChecksumAccumulator TcpView::sum_with(ChecksumAccumulator pseudo) const {
+    pseudo.add_header(bytes_.first(header_length()));  // whole words: the payload's sum continues it
+    pseudo.add(payload());
+    return pseudo;
+}
+
 ChecksumStatus TcpView::checksum_status(Ipv4Address source, Ipv4Address destination) const {
     const ChecksumAccumulator pseudo = pseudo_header(source, destination, bytes_.size());
-    ChecksumAccumulator accumulator = pseudo;
-    accumulator.add(bytes_);
-    if (accumulator.checksum() == 0) return ChecksumStatus::valid;
+    if (sum_with(pseudo).verifies()) return ChecksumStatus::valid;
     if (checksum() == pseudo.folded_sum()) return ChecksumStatus::offload_pending;
     return ChecksumStatus::bad;
 }
@@ -59,19 +70,18 @@ std::uint16_t TcpView::expected_checksum(Ipv4Address source, Ipv4Address destina
 }
 
 TcpSegment TcpSegment::from(const TcpView& view) {
-    TcpSegment segment;
-    segment.source_port = view.source_port();
-    segment.destination_port = view.destination_port();
-    segment.seq = view.seq();
-    segment.ack = view.ack();
-    segment.flags = view.flags();
-    segment.window = view.window();
-    segment.urgent_pointer = view.urgent_pointer();
-    // The view has validated the options area, so parsing its contents cannot fail.
-    [[maybe_unused]] const ParseError error = TcpOptions::parse_into(view.options(), segment.options);
-    assert(error == ParseError{});
-    segment.payload = view.payload();
-    return segment;
+    // Every member initialised once, the options in place: the view has validated their area.
+    return TcpSegment{
+        .source_port = view.source_port(),
+        .destination_port = view.destination_port(),
+        .seq = view.seq(),
+        .ack = view.ack(),
+        .flags = view.flags(),
+        .window = view.window(),
+        .urgent_pointer = view.urgent_pointer(),
+        .options = TcpOptions::parse_validated(view.options()),
+        .payload = view.payload(),
+    };
 }
 
 Parsed<TcpSegment> TcpSegment::parse(Bytes bytes) {
@@ -92,8 +102,9 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     if (mode == ChecksumMode::full) {
-        accumulator.add(out.first(header + payload.size()));
-        store_be16(out.data() + 16, accumulator.checksum());
+        accumulator.add_header(out.first(header));
+        accumulator.add(out.subspan(header, payload.size()));
+        accumulator.store_checksum(out.data() + 16);
     } else {
         store_be16(out.data() + 16, accumulator.folded_sum());
     }
@@ -105,9 +116,9 @@ void TcpSegment::emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv
     assert(out.size() >= header + payload.size() && (payload.empty() || payload.data() == out.data() + header));
     emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
-    accumulator.add(out.first(header));  // whole 32-bit words: the payload's sum continues it
+    accumulator.add_header(out.first(header));  // whole 32-bit words: the payload's sum continues it
     accumulator.append(payload_sum);
-    store_be16(out.data() + 16, accumulator.checksum());
+    accumulator.store_checksum(out.data() + 16);
 }
 
 void TcpSegment::emit_header(MutableBytes out, std::size_t header) const {

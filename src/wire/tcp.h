@@ -90,6 +90,9 @@ public:
 private:
     explicit TcpView(Bytes bytes) : bytes_(bytes) {}
 
+    // The pseudo-header's sum continued over the segment.
+    ChecksumAccumulator sum_with(ChecksumAccumulator pseudo) const;
+
     Bytes bytes_;
 };
 

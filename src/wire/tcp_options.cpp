@@ -34,29 +34,30 @@ std::optional<RawTcpOption> TcpOptionWalker::next() {
     return option;
 }
 
-namespace {
-
-// NOP, NOP, Timestamps: the options of nearly every segment of an established connection (RFC 7323
-// appendix A's layout, which Linux and tcpp send). Recognised whole, without walking the list.
-bool is_timestamps_only(Bytes area) {
-    return area.size() == 12 && load_be32(area.data()) == 0x0101080au;
-}
-
-}  // namespace
-
-ParseError validate_tcp_options(Bytes options) {
-    if (options.empty() || is_timestamps_only(options)) return {};
+ParseError tcp_option_detail::walk_tcp_options(Bytes options) {
     TcpOptionWalker walker{options};
     while (walker.next()) {
     }
     return walker.error();
 }
 
-ParseError TcpOptions::parse_into(Bytes area, TcpOptions& options) {
-    options = TcpOptions{};
+namespace {
+
+using tcp_option_detail::is_full_syn;
+using tcp_option_detail::is_timestamps_only;
+
+// Reads `area` into `options`, which holds no options yet: the error, or none.
+ParseError read_options(Bytes area, TcpOptions& options) {
     if (area.empty()) return {};
     if (is_timestamps_only(area)) {
         options.timestamps = TcpTimestamps{load_be32(area.data() + 4), load_be32(area.data() + 8)};
+        return {};
+    }
+    if (is_full_syn(area)) {  // what the walk below finds there, read straight from the fixed offsets
+        options.mss = load_be16(area.data() + 2);
+        options.sack_permitted = true;
+        options.timestamps = TcpTimestamps{load_be32(area.data() + 8), load_be32(area.data() + 12)};
+        options.window_scale = load_u8(area.data() + 19);
         return {};
     }
     TcpOptionWalker walker{area};
@@ -76,7 +77,7 @@ ParseError TcpOptions::parse_into(Bytes area, TcpOptions& options) {
             if (data.size() == 8) options.timestamps = TcpTimestamps{load_be32(data.data()), load_be32(data.data() + 4)};
             break;
         case tcp_option::sack:
-            if (data.size() % 8 == 0 && !data.empty() && data.size() <= 8 * max_sack_blocks) {
+            if (data.size() % 8 == 0 && !data.empty() && data.size() <= 8 * TcpOptions::max_sack_blocks) {
                 options.sack_block_count = 0;
                 for (std::size_t i = 0; i < data.size(); i += 8) {
                     options.add_sack_block({Seq{load_be32(data.data() + i)}, Seq{load_be32(data.data() + i + 4)}});
@@ -90,6 +91,20 @@ ParseError TcpOptions::parse_into(Bytes area, TcpOptions& options) {
     return walker.error();
 }
 
+}  // namespace
+
+ParseError TcpOptions::parse_into(Bytes area, TcpOptions& options) {
+    options = TcpOptions{};
+    return read_options(area, options);
+}
+
+TcpOptions TcpOptions::parse_validated(Bytes area) {
+    TcpOptions options;
+    [[maybe_unused]] const ParseError error = read_options(area, options);
+    assert(error == ParseError{});
+    return options;
+}
+
 Parsed<TcpOptions> TcpOptions::parse(Bytes area) {
     TcpOptions options;
     if (ParseError error = parse_into(area, options); error != ParseError{}) return fail(error);
@@ -100,48 +115,36 @@ void TcpOptions::add_sack_block(SackBlock block) {
     if (sack_block_count < max_sack_blocks) sack_blocks[sack_block_count++] = block;
 }
 
-std::size_t TcpOptions::sack_blocks_that_fit() const {
-    std::size_t other = (mss ? 4 : 0) + (timestamps ? 12 : sack_permitted ? 4 : 0) + (window_scale ? 4 : 0);
-    if (sack_block_count == 0 || other + 4 + 8 > tcp_option::max_space) return 0;
-    return std::min<std::size_t>(sack_block_count, (tcp_option::max_space - other - 4) / 8);
-}
-
-std::size_t TcpOptions::size() const {
-    std::size_t blocks = sack_blocks_that_fit();
-    return (mss ? 4 : 0) + (timestamps ? 12 : sack_permitted ? 4 : 0) + (window_scale ? 4 : 0) +
-           (blocks ? 4 + 8 * blocks : 0);
-}
-
 void TcpOptions::emit(MutableBytes out) const {
     assert(out.size() >= size());
     std::byte* p = out.data();
-    auto put = [&p](std::initializer_list<std::uint8_t> bytes) {
-        for (std::uint8_t b : bytes) store_u8(p++, b);
+    // Every option here takes a whole 32-bit word with its padding: one store for the four bytes.
+    auto put = [&p](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+        store_be32(p, std::uint32_t{a} << 24 | std::uint32_t{b} << 16 | std::uint32_t{c} << 8 | d);
+        p += 4;
     };
-    if (mss) {
-        put({tcp_option::mss, 4});
-        store_be16(p, *mss);
-        p += 2;
-    }
+    auto put_u32 = [&p](std::uint32_t value) {
+        store_be32(p, value);
+        p += 4;
+    };
+    if (mss) put(tcp_option::mss, 4, static_cast<std::uint8_t>(*mss >> 8), static_cast<std::uint8_t>(*mss));
     if (timestamps) {
         if (sack_permitted) {
-            put({tcp_option::sack_permitted, 2, tcp_option::timestamps, 10});
+            put(tcp_option::sack_permitted, 2, tcp_option::timestamps, 10);
         } else {
-            put({tcp_option::nop, tcp_option::nop, tcp_option::timestamps, 10});
+            put(tcp_option::nop, tcp_option::nop, tcp_option::timestamps, 10);
         }
-        store_be32(p, timestamps->value);
-        store_be32(p + 4, timestamps->echo_reply);
-        p += 8;
+        put_u32(timestamps->value);
+        put_u32(timestamps->echo_reply);
     } else if (sack_permitted) {
-        put({tcp_option::nop, tcp_option::nop, tcp_option::sack_permitted, 2});
+        put(tcp_option::nop, tcp_option::nop, tcp_option::sack_permitted, 2);
     }
-    if (window_scale) put({tcp_option::nop, tcp_option::window_scale, 3, *window_scale});
+    if (window_scale) put(tcp_option::nop, tcp_option::window_scale, 3, *window_scale);
     if (std::size_t blocks = sack_blocks_that_fit(); blocks > 0) {
-        put({tcp_option::nop, tcp_option::nop, tcp_option::sack, static_cast<std::uint8_t>(2 + 8 * blocks)});
+        put(tcp_option::nop, tcp_option::nop, tcp_option::sack, static_cast<std::uint8_t>(2 + 8 * blocks));
         for (std::size_t i = 0; i < blocks; ++i) {
-            store_be32(p, sack_blocks[i].left.raw());
-            store_be32(p + 4, sack_blocks[i].right.raw());
-            p += 8;
+            put_u32(sack_blocks[i].left.raw());
+            put_u32(sack_blocks[i].right.raw());
         }
     }
 }

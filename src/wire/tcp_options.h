@@ -2,6 +2,7 @@
 // TCP options (RFC 9293 section 3.2): MSS (RFC 6691), window scale and timestamps (RFC 7323),
 // SACK-permitted and SACK blocks (RFC 2018). Unknown options are skipped by their length.
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <optional>
@@ -44,8 +45,31 @@ private:
     ParseError error_{};
 };
 
+namespace tcp_option_detail {
+
+// NOP, NOP, Timestamps: the options of nearly every segment of an established connection (RFC 7323
+// appendix A's layout, which Linux and tcpp send). Recognised whole, without walking the list.
+inline bool is_timestamps_only(Bytes area) { return area.size() == 12 && load_be32(area.data()) == 0x0101080au; }
+
+// MSS; SACK-permitted, Timestamps; NOP, Window scale: the options of a SYN from Linux or tcpp (the layout
+// TcpOptions::emit writes when all four are on). Recognised whole too: a well-formed area, whatever the values.
+inline bool is_full_syn(Bytes area) {
+    return area.size() == 20 && load_be16(area.data()) == 0x0204 && load_be32(area.data() + 4) == 0x0402080au &&
+           load_be32(area.data() + 16) >> 8 == 0x010303;
+}
+
+ParseError walk_tcp_options(Bytes options);
+
+}  // namespace tcp_option_detail
+
 // The first structural error in an options area (length byte 0 or 1, or an option past the end), if any.
-ParseError validate_tcp_options(Bytes options);
+// The usual areas (none, timestamps alone, a full SYN's) are known well formed without a walk.
+inline ParseError validate_tcp_options(Bytes options) {
+    if (options.empty() || tcp_option_detail::is_timestamps_only(options) || tcp_option_detail::is_full_syn(options)) {
+        return {};
+    }
+    return tcp_option_detail::walk_tcp_options(options);
+}
 
 struct TcpTimestamps {
     std::uint32_t value = 0;
@@ -77,11 +101,18 @@ struct TcpOptions {
     // The same into `out` (reset first), without a copy: the error, or none. `out` may be partly filled
     // when there is an error.
     static ParseError parse_into(Bytes options, TcpOptions& out);
+    // An area already validated (TcpView::parse has), which therefore parses: returned in place, with no
+    // reset of a destination first.
+    static TcpOptions parse_validated(Bytes options);
 
     // How many of the SACK blocks emit() writes: all of them, or as many as fit beside the other options.
-    std::size_t sack_blocks_that_fit() const;
-    // Encoded size in bytes, a multiple of 4, at most 40.
-    std::size_t size() const;
+    std::size_t sack_blocks_that_fit() const { return sack_blocks_after(size_before_sack()); }
+    // Encoded size in bytes, a multiple of 4, at most 40. Inline: every emit asks for it more than once.
+    std::size_t size() const {
+        const std::size_t before = size_before_sack();
+        const std::size_t blocks = sack_blocks_after(before);
+        return before + (blocks > 0 ? 4 + 8 * blocks : 0);
+    }
     // Writes size() bytes into out.
     void emit(MutableBytes out) const;
 
@@ -89,6 +120,17 @@ struct TcpOptions {
     void add_sack_block(SackBlock block);
 
     friend bool operator==(const TcpOptions& a, const TcpOptions& b);
+
+private:
+    // What emit() writes before the SACK blocks: MSS, SACK-permitted and/or timestamps, window scale.
+    std::size_t size_before_sack() const {
+        return (mss ? 4 : 0) + (timestamps ? 12 : sack_permitted ? 4 : 0) + (window_scale ? 4 : 0);
+    }
+    // The blocks that fit after `before` bytes of other options, with their NOP, NOP, kind and length.
+    std::size_t sack_blocks_after(std::size_t before) const {
+        if (sack_block_count == 0 || before + 4 + 8 > tcp_option::max_space) return 0;
+        return std::min<std::size_t>(sack_block_count, (tcp_option::max_space - before - 4) / 8);
+    }
 };
 
 }  // namespace tcpp::wire

@@ -3,6 +3,8 @@
 
 #include "wire/checksum.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "test_bytes.h"
@@ -299,6 +301,128 @@ TEST(Checksum, Rfc1624Update_ThenVerify_GivesZero) {
     store_be32(header.data() + 12, new_source);
     store_be16(header.data() + 10, update_checksum(std::uint16_t{0xb861}, old_source, new_source));
     EXPECT_EQ(internet_checksum(view(header)), 0u);
+}
+
+// Data for the fast paths' tests: random, all ones (the largest words, a carry out of every addition), or
+// mostly ones with a few random bytes (carries that stop and start again).
+ByteVector test_data(TestRandom& random, std::size_t size, int kind) {
+    ByteVector data = kind == 0 ? random.bytes(size) : ByteVector(size, std::byte{0xff});
+    if (kind == 2) {
+        for (std::size_t k = 0; k < size / 8 + 1 && size > 0; ++k) data[random.below(size)] = std::byte{random.u8()};
+    }
+    return data;
+}
+
+TEST(Checksum, AddHeader_EqualsAddForEveryEvenSize) {
+    // Every even size up to 64, the unrolled 20, 32 and 40 among them, at odd and even addresses, after a
+    // pseudo-header: the same sum as the general add() and as the reference.
+    TestRandom random{0x4ead};
+    for (int i = 0; i < 300; ++i) {
+        for (std::size_t size = 0; size <= 64; size += 2) {
+            const ByteVector data = test_data(random, size + 1, i % 3);
+            const Bytes header{data.data() + (i % 2), size};
+            ChecksumAccumulator fast, general;
+            add_pseudo_header(fast, Ipv4Address{random.u32()}, Ipv4Address{random.u32()}, 6, static_cast<std::uint16_t>(size));
+            general = fast;
+            fast.add_header(header);
+            general.add(header);
+            ASSERT_EQ(fast.folded_sum(), general.folded_sum()) << "case " << i << " size " << size;
+            ChecksumAccumulator alone;
+            alone.add_header(header);
+            ASSERT_EQ(alone.checksum(), reference_checksum(header)) << "case " << i << " size " << size;
+        }
+    }
+}
+
+TEST(Checksum, InternetChecksum_OfHeaderSizes_MatchesTheReference) {
+    // internet_checksum takes the unrolled sums for even sizes: IPv4 headers of 20 to 60 bytes.
+    TestRandom random{0x1b4};
+    for (int i = 0; i < 3000; ++i) {
+        const ByteVector data = test_data(random, 20 + 4 * random.below(11), i % 3);
+        ASSERT_EQ(internet_checksum(view(data)), reference_checksum(view(data))) << "case " << i;
+    }
+}
+
+TEST(Checksum, Fold_EqualsTheStepwiseEndAroundCarry) {
+    // The one-addition fold against the plain one: halves added and carries brought back in, step by step.
+    auto stepwise = [](std::uint64_t sum) {
+        while (sum > 0xffff) sum = (sum & 0xffff) + (sum >> 16);
+        return static_cast<std::uint16_t>(sum);
+    };
+    for (std::uint64_t edge : {0x0ull, 0x1ull, 0xffffull, 0x10000ull, 0x1fffeull, 0xffffffffull, 0x100000000ull,
+                               0xffff0000ffff0000ull, 0x0000ffff0000ffffull, 0x8000000080000000ull, ~0ull, ~0ull - 1,
+                               0xfffffffeffffffffull, 0xffffffff00000000ull, 0x00000001ffffffffull}) {
+        ASSERT_EQ(checksum_detail::fold(edge), stepwise(edge)) << std::hex << edge;
+    }
+    TestRandom random{0xf01d};
+    for (int i = 0; i < 100000; ++i) {
+        std::uint64_t sum = random.next();
+        if (i % 4 == 1) sum |= 0xffff0000ffff0000ull;  // carries out of both halves
+        if (i % 4 == 2) sum >>= random.below(64);
+        ASSERT_EQ(checksum_detail::fold(sum), stepwise(sum)) << std::hex << sum;
+    }
+}
+
+TEST(Checksum, StoreChecksumAndVerifies_AgreeWithChecksum) {
+    TestRandom random{0x5707};
+    for (int i = 0; i < 2000; ++i) {
+        ByteVector data = test_data(random, 2 * (10 + random.below(20)), i % 3);
+        ChecksumAccumulator sum;
+        sum.add(view(data));
+        ByteVector field(2);
+        sum.store_checksum(field.data());
+        ASSERT_EQ(load_be16(field.data()), sum.checksum()) << "case " << i;
+        ASSERT_EQ(sum.verifies(), sum.checksum() == 0) << "case " << i;
+        // With its checksum in a field of it, the data verifies.
+        store_be16(data.data() + 2, 0);
+        ChecksumAccumulator zeroed;
+        zeroed.add(view(data));
+        zeroed.store_checksum(data.data() + 2);
+        ChecksumAccumulator again;
+        again.add(view(data));
+        ASSERT_TRUE(again.verifies()) << "case " << i;
+    }
+}
+
+TEST(Checksum, EveryVectorTail_MatchesTheReferenceAndCopiesExactly) {
+    // Sizes from the vector threshold through three 64-byte steps and every tail: with and without the
+    // 32-byte half step, then 64-bit, 32-bit, 16-bit words and an odd byte. Random, all-ones and carry-heavy
+    // data; add_copy must also write exactly its bytes, none past them.
+    TestRandom random{0x7a11};
+    for (std::size_t size = 100; size <= 128 + 3 * 64 + 1; ++size) {
+        for (int kind = 0; kind < 3; ++kind) {
+            const std::size_t offset = size % 5;
+            const ByteVector storage = test_data(random, size + offset, kind);
+            const Bytes data{storage.data() + offset, size};
+            ChecksumAccumulator summed;
+            summed.add(data);
+            ASSERT_EQ(summed.checksum(), reference_checksum(data)) << "size " << size << " kind " << kind;
+
+            ByteVector copy(size + 40, std::byte{0x5a});
+            ChecksumAccumulator copied;
+            copied.add_copy(MutableBytes{copy.data() + 3, size}, data);
+            ASSERT_EQ(copied.checksum(), reference_checksum(data)) << "size " << size << " kind " << kind;
+            ASSERT_TRUE(std::equal(data.begin(), data.end(), copy.begin() + 3)) << "size " << size;
+            ASSERT_TRUE(std::all_of(copy.begin(), copy.begin() + 3, [](std::byte b) { return b == std::byte{0x5a}; }));
+            ASSERT_TRUE(std::all_of(copy.begin() + 3 + static_cast<std::ptrdiff_t>(size), copy.end(),
+                                    [](std::byte b) { return b == std::byte{0x5a}; }))
+                << "size " << size;
+        }
+    }
+}
+
+TEST(Checksum, HalfStepInTheLastOfSeveralRounds_MatchesTheReference) {
+    // Past 1 MiB the vector loop widens its lanes between rounds; the 32-byte half step joins only the last.
+    for (std::size_t size : {std::size_t{1} << 20, (std::size_t{1} << 20) + 32, (std::size_t{1} << 20) + 63,
+                             (std::size_t{2} << 20) + 50, (std::size_t{2} << 20) + 31}) {
+        const ByteVector all_ones(size, std::byte{0xff});
+        EXPECT_EQ(internet_checksum(view(all_ones)), reference_checksum(view(all_ones))) << size;
+        ByteVector copy(size);
+        ChecksumAccumulator copied;
+        copied.add_copy(test::mutable_view(copy), view(all_ones));
+        EXPECT_EQ(copied.checksum(), reference_checksum(view(all_ones))) << size;
+        EXPECT_EQ(copy, all_ones) << size;
+    }
 }
 
 }  // namespace

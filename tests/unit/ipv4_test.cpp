@@ -324,5 +324,68 @@ TEST(Ipv4Header, ParseOfEmit_IsIdentity) {
     }
 }
 
+// The one's complement sum of a header the slow, obvious way: the reference for the unrolled 20-byte sum.
+std::uint16_t plain_sum(Bytes header) {
+    std::uint32_t sum = 0;
+    for (std::size_t i = 0; i + 1 < header.size(); i += 2) {
+        sum += load_be16(header.data() + i);
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<std::uint16_t>(sum);
+}
+
+TEST(Ipv4View, HeaderChecksum_AgreesWithThePlainSum_ForRandomHeaders) {
+    // Headers of every IHL, random, all-ones or mostly-ones bytes, with the right checksum or one bit off.
+    TestRandom random{0x1e4d};
+    for (int i = 0; i < 5000; ++i) {
+        const std::size_t header_length = i % 2 == 0 ? 20 : 4 * (5 + random.below(11));
+        ByteVector packet = random.bytes(header_length + random.below(40));
+        for (std::size_t k = 0; k < header_length; ++k) {
+            if (i % 3 == 0 || (i % 3 == 1 && random.coin())) packet[k] = std::byte{0xff};
+        }
+        store_u8(packet.data(), static_cast<std::uint8_t>(0x40 | header_length / 4));
+        store_be16(packet.data() + 2, static_cast<std::uint16_t>(packet.size()));
+        store_be16(packet.data() + 10, 0);
+        store_be16(packet.data() + 10, static_cast<std::uint16_t>(~plain_sum(Bytes{packet.data(), header_length})));
+        if (random.coin()) {
+            const std::size_t at = 4 + random.below(header_length - 4);  // past version, IHL and total length
+            packet[at] ^= std::byte{static_cast<std::uint8_t>(1u << random.below(8))};
+        }
+        const bool valid = plain_sum(Bytes{packet.data(), header_length}) == 0xffff;
+        auto parsed = Ipv4View::parse(view(packet));
+        ASSERT_EQ(parsed.has_value(), valid) << "case " << i;
+        if (!valid) {
+            ASSERT_EQ(parsed.error(), ParseError::bad_checksum) << "case " << i;
+        }
+        auto skipped = Ipv4View::parse(view(packet), ChecksumCheck::skip);
+        ASSERT_TRUE(succeeds(skipped));
+        ASSERT_EQ(skipped->header_checksum_ok(), valid) << "case " << i;
+    }
+}
+
+TEST(Ipv4Header, Emit_ChecksumEqualsThePlainSum_ForRandomFields) {
+    TestRandom random{0xe417};
+    for (int i = 0; i < 5000; ++i) {
+        Ipv4Header header;
+        const bool ones = i % 4 == 0;
+        header.tos = ones ? 0xff : random.u8();
+        header.identification = ones ? 0xffff : random.u16();
+        header.dont_fragment = ones || random.coin();
+        header.more_fragments = ones || random.coin();
+        header.fragment_offset = static_cast<std::uint16_t>(ones ? 0xfff8 : random.u16() & 0xfff8);
+        header.ttl = ones ? 0xff : random.u8();
+        header.protocol = ones ? 0xff : random.u8();
+        header.source = Ipv4Address{ones ? 0xffffffffu : random.u32()};
+        header.destination = Ipv4Address{ones ? 0xffffffffu : random.u32()};
+        header.payload_length = static_cast<std::uint16_t>(ones ? 0xffff - 20 : random.below(1500));
+        ByteVector out(Ipv4Header::size() + header.payload_length);
+        header.emit(test::mutable_view(out));
+        ASSERT_EQ(plain_sum(Bytes{out.data(), Ipv4Header::size()}), 0xffffu) << "case " << i;
+        auto parsed = Ipv4Header::parse(view(out), ChecksumCheck::skip);
+        ASSERT_TRUE(succeeds(parsed));
+        ASSERT_EQ(*parsed, header) << "case " << i;
+    }
+}
+
 }  // namespace
 }  // namespace tcpp::wire

@@ -3,6 +3,8 @@
 
 #include "wire/tcp_options.h"
 
+#include <algorithm>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -321,6 +323,137 @@ TEST(TcpOptions, ParseOfEmit_IsIdentityForEveryCombination) {
         }
     }
     EXPECT_EQ(cases, 30 * 16 * 5);
+}
+
+// The options of an area the general way, as the walker reports them: the reference the whole-layout fast
+// paths (timestamps alone, a full SYN) are checked against.
+TcpOptions walked_options(const ByteVector& area, ParseError& error) {
+    TcpOptions options;
+    TcpOptionWalker walker{view(area)};
+    while (auto option = walker.next()) {
+        const Bytes data = option->data;
+        switch (option->kind) {
+        case tcp_option::mss:
+            if (data.size() == 2) options.mss = load_be16(data.data());
+            break;
+        case tcp_option::window_scale:
+            if (data.size() == 1) options.window_scale = load_u8(data.data());
+            break;
+        case tcp_option::sack_permitted:
+            if (data.empty()) options.sack_permitted = true;
+            break;
+        case tcp_option::timestamps:
+            if (data.size() == 8) options.timestamps = TcpTimestamps{load_be32(data.data()), load_be32(data.data() + 4)};
+            break;
+        case tcp_option::sack:
+            if (data.size() % 8 == 0 && !data.empty() && data.size() <= 8 * TcpOptions::max_sack_blocks) {
+                options.sack_block_count = 0;
+                for (std::size_t i = 0; i < data.size(); i += 8) {
+                    options.add_sack_block({Seq{load_be32(data.data() + i)}, Seq{load_be32(data.data() + i + 4)}});
+                }
+            }
+            break;
+        default:
+            break;
+        }
+    }
+    error = walker.error();
+    return options;
+}
+
+// Parse, parse_validated and validate agree with the walker on `area`, whichever path they take.
+void expect_as_walked(const ByteVector& area) {
+    ParseError walked_error{};
+    const TcpOptions walked = walked_options(area, walked_error);
+    ASSERT_EQ(validate_tcp_options(view(area)), walked_error) << to_hex(view(area));
+    TcpOptions parsed;
+    parsed.mss = 1;  // parse_into resets what was there
+    parsed.add_sack_block({Seq{1}, Seq{2}});
+    ASSERT_EQ(TcpOptions::parse_into(view(area), parsed), walked_error) << to_hex(view(area));
+    if (walked_error != ParseError{}) return;
+    ASSERT_EQ(parsed, walked) << to_hex(view(area));
+    ASSERT_EQ(TcpOptions::parse_validated(view(area)), walked) << to_hex(view(area));
+}
+
+TEST(TcpOptions, FullSynLayout_IsReadAsTheWalkerReadsIt) {
+    // MSS; SACK-permitted, timestamps; NOP, window scale: recognised whole, with any values in it.
+    auto parsed = TcpOptions::parse(view(linux_syn));
+    ASSERT_TRUE(succeeds(parsed));
+    TcpOptions expected = make_options(1460, 7, true, TcpTimestamps{0x0001e240, 0});
+    EXPECT_EQ(*parsed, expected);
+    TestRandom random{0x5f11};
+    for (int i = 0; i < 2000; ++i) {
+        ByteVector area = linux_syn;
+        // Random values (all-ones among them), then often one byte anywhere changed: the near misses, which
+        // must be walked, and fail or parse just as the walker says.
+        for (std::size_t at : {2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 19}) area[at] = static_cast<std::byte>(i % 7 == 0 ? 0xff : random.u8());
+        if (random.coin()) area[random.below(area.size())] = static_cast<std::byte>(random.coin() ? random.u8() : random.u8() % 12);
+        ASSERT_NO_FATAL_FAILURE(expect_as_walked(area)) << "case " << i;
+    }
+}
+
+TEST(TcpOptions, RandomAreas_ValidateAndParseAsTheWalkerDoes) {
+    // Areas of 0 to 40 bytes built from option-like pieces (so that many are well formed), some pieces
+    // damaged: every path of validate and parse against the walker.
+    TestRandom random{0xa7ea};
+    const std::vector<ByteVector> pieces = {
+        hex("01"), hex("00"), hex("02 04 05 b4"), hex("04 02"), hex("03 03 07"), hex("08 0a 01 02 03 04 05 06 07 08"),
+        hex("01 01 08 0a ff ff ff ff ff ff ff ff"), hex("05 0a 00 00 00 01 00 00 00 02"), hex("fe 04 00 00"),
+        hex("02 04 05 b4 04 02 08 0a 00 01 e2 40 00 00 00 00 01 03 03 07"), hex("02 00"), hex("02 01"), hex("08 0b")};
+    for (int i = 0; i < 5000; ++i) {
+        ByteVector area;
+        while (area.size() < tcp_option::max_space && random.below(4) != 0) {
+            const ByteVector& piece = pieces[random.below(pieces.size())];
+            area.insert(area.end(), piece.begin(), piece.end());
+        }
+        area.resize(std::min(area.size(), tcp_option::max_space));
+        if (!area.empty() && random.below(4) == 0) area[random.below(area.size())] = std::byte{random.u8()};
+        ASSERT_NO_FATAL_FAILURE(expect_as_walked(area)) << "case " << i;
+    }
+}
+
+// emit() the plain way: one byte at a time, in the layout the header describes.
+ByteVector reference_emit(const TcpOptions& options) {
+    ByteVector out;
+    auto put = [&out](std::initializer_list<unsigned> bytes) {
+        for (unsigned b : bytes) out.push_back(std::byte(b));
+    };
+    auto put32 = [&put](std::uint32_t v) { put({v >> 24, (v >> 16) & 0xff, (v >> 8) & 0xff, v & 0xffu}); };
+    if (options.mss) put({2, 4, unsigned{*options.mss} >> 8, unsigned{*options.mss} & 0xff});
+    if (options.timestamps) {
+        if (options.sack_permitted) put({4, 2, 8, 10});
+        else put({1, 1, 8, 10});
+        put32(options.timestamps->value);
+        put32(options.timestamps->echo_reply);
+    } else if (options.sack_permitted) {
+        put({1, 1, 4, 2});
+    }
+    if (options.window_scale) put({1, 3, 3, *options.window_scale});
+    if (std::size_t blocks = options.sack_blocks_that_fit(); blocks > 0) {
+        put({1, 1, 5, static_cast<unsigned>(2 + 8 * blocks)});
+        for (std::size_t i = 0; i < blocks; ++i) {
+            put32(options.sack_blocks[i].left.raw());
+            put32(options.sack_blocks[i].right.raw());
+        }
+    }
+    return out;
+}
+
+TEST(TcpOptions, EmitAndSize_EqualTheBytewiseReference) {
+    TestRandom random{0xe1e1};
+    for (int i = 0; i < 3000; ++i) {
+        TcpOptions options;
+        const bool ones = i % 5 == 0;  // all-ones values
+        if (random.coin()) options.mss = ones ? 0xffff : random.u16();
+        if (random.coin()) options.window_scale = ones ? 0xff : random.u8();
+        options.sack_permitted = random.coin();
+        if (random.coin()) options.timestamps = TcpTimestamps{ones ? ~0u : random.u32(), ones ? ~0u : random.u32()};
+        for (std::size_t b = random.below(5); b > 0; --b) options.add_sack_block({Seq{random.u32()}, Seq{ones ? ~0u : random.u32()}});
+        const ByteVector expected = reference_emit(options);
+        ASSERT_EQ(options.size(), expected.size()) << "case " << i;
+        ASSERT_EQ(options.empty(), expected.empty()) << "case " << i;
+        ASSERT_EQ(emitted(options), expected) << "case " << i;
+    }
 }
 
 }  // namespace

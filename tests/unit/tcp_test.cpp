@@ -3,6 +3,8 @@
 
 #include "wire/tcp.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "test_bytes.h"
@@ -441,6 +443,113 @@ TEST(TcpFlags, Accessors_ReadTheirBits) {
     EXPECT_FALSE(flags.has(TcpFlags::ece));
     EXPECT_TRUE(TcpFlags{0xff}.has(TcpFlags::cwr));
     EXPECT_EQ(TcpFlags{0x12}, flags);
+}
+
+// The TCP checksum the slow, obvious way: pseudo-header and segment as big-endian 16-bit words, an odd last
+// byte padded with zero, carries folded back after every addition. The reference for the unrolled paths.
+std::uint16_t plain_tcp_sum(Ipv4Address source, Ipv4Address destination, Bytes segment) {
+    std::uint32_t sum = 0;
+    auto add = [&sum](std::uint32_t word) {
+        sum += word;
+        sum = (sum & 0xffff) + (sum >> 16);
+    };
+    add(source.value() >> 16);
+    add(source.value() & 0xffff);
+    add(destination.value() >> 16);
+    add(destination.value() & 0xffff);
+    add(ip_protocol::tcp);
+    add(static_cast<std::uint32_t>(segment.size()));
+    for (std::size_t i = 0; i < segment.size(); i += 2) {
+        add(std::to_integer<std::uint32_t>(segment[i]) << 8 |
+            (i + 1 < segment.size() ? std::to_integer<std::uint32_t>(segment[i + 1]) : 0));
+    }
+    return static_cast<std::uint16_t>(sum);
+}
+
+// All ones, or random with every fourth case all-ones runs: the carry-heavy data the unrolled sums must get right.
+ByteVector carry_heavy(TestRandom& random, std::size_t size, int i) {
+    ByteVector data = random.bytes(size);
+    if (i % 3 == 0) std::fill(data.begin(), data.end(), std::byte{0xff});
+    if (i % 3 == 1) {
+        for (std::size_t k = 0; k < size; ++k) {
+            if (random.below(4) != 0) data[k] = std::byte{0xff};
+        }
+    }
+    return data;
+}
+
+TEST(TcpView, ParseVerify_AgreesWithThePlainSum_ForEveryHeaderSize) {
+    // Headers of 20 to 60 bytes (options of NOPs after random fixed fields: the unrolled 20, 32 and 40 and
+    // the general loop), payloads of odd and even length, carry-heavy bytes; checksums right or off by one bit.
+    TestRandom random{0xc4ec};
+    for (int i = 0; i < 6000; ++i) {
+        const std::size_t header = 20 + 4 * random.below(11);
+        ByteVector segment = carry_heavy(random, header + random.below(i % 10 == 0 ? 1500 : 70), i);
+        store_u8(segment.data() + 12, static_cast<std::uint8_t>(header / 4 << 4));
+        std::fill(segment.begin() + 20, segment.begin() + static_cast<std::ptrdiff_t>(header), std::byte{tcp_option::nop});
+        const Ipv4Address source{i % 3 == 0 ? 0xffffffffu : random.u32()};
+        const Ipv4Address destination{random.u32()};
+        store_be16(segment.data() + 16, 0);
+        store_be16(segment.data() + 16, static_cast<std::uint16_t>(~plain_tcp_sum(source, destination, view(segment))));
+        if (random.coin()) {
+            // Not the data offset nor the options: only the checksum is under test.
+            std::size_t at = random.below(segment.size());
+            if (at >= 20 && at < header) at %= 20;
+            if (at == 12) at = 13;
+            segment[at] ^= std::byte{static_cast<std::uint8_t>(1u << random.below(8))};
+        }
+        const bool valid = plain_tcp_sum(source, destination, view(segment)) == 0xffff;
+
+        Ipv4Header ip;
+        ip.protocol = ip_protocol::tcp;
+        ip.source = source;
+        ip.destination = destination;
+        ip.payload_length = static_cast<std::uint16_t>(segment.size());
+        ByteVector packet(Ipv4Header::size());
+        ip.emit(test::mutable_view(packet));
+        packet = join({packet, segment});
+        auto parsed_ip = Ipv4View::parse(view(packet));
+        ASSERT_TRUE(succeeds(parsed_ip));
+        auto verified = TcpView::parse(*parsed_ip, ChecksumCheck::verify);
+        ASSERT_EQ(verified.has_value(), valid) << "case " << i;
+        if (!valid) {
+            ASSERT_EQ(verified.error(), ParseError::bad_checksum) << "case " << i;
+        }
+        auto skipped = TcpView::parse(*parsed_ip, ChecksumCheck::skip);
+        ASSERT_TRUE(succeeds(skipped));
+        ASSERT_EQ(skipped->checksum_status(source, destination) == ChecksumStatus::valid, valid) << "case " << i;
+        ASSERT_EQ(skipped->expected_checksum(source, destination),
+                  static_cast<std::uint16_t>(~plain_tcp_sum(source, destination,
+                                                            view(with_byte(with_byte(segment, 16, 0), 17, 0)))))
+            << "case " << i;
+    }
+}
+
+TEST(TcpSegment, EmitChecksums_EqualThePlainSum) {
+    // Both emit paths, every option combination's header size, odd payloads and all-ones fields.
+    TestRandom random{0xe5e5};
+    for (int i = 0; i < 3000; ++i) {
+        const ByteVector payload = carry_heavy(random, random.below(i % 10 == 0 ? 1500 : 70), i);
+        TcpSegment segment = random_segment(random);
+        if (i % 3 == 0) {
+            segment.source_port = segment.destination_port = segment.window = segment.urgent_pointer = 0xffff;
+            segment.seq = segment.ack = Seq{0xffffffff};
+            segment.flags.bits = 0xff;
+        }
+        segment.payload = view(payload);
+        const Ipv4Address source{i % 3 == 0 ? 0xffffffffu : random.u32()};
+        const Ipv4Address destination{random.u32()};
+        ByteVector out(segment.size());
+        segment.emit(test::mutable_view(out), source, destination);
+        ASSERT_EQ(plain_tcp_sum(source, destination, view(out)), 0xffffu) << "case " << i;
+
+        ByteVector in_place(segment.size());
+        ChecksumAccumulator payload_sum;
+        payload_sum.add_copy(MutableBytes{in_place.data() + segment.header_size(), payload.size()}, view(payload));
+        segment.payload = Bytes{in_place.data() + segment.header_size(), payload.size()};
+        segment.emit_with_payload_sum(test::mutable_view(in_place), source, destination, payload_sum);
+        ASSERT_EQ(in_place, out) << "case " << i;
+    }
 }
 
 }  // namespace
