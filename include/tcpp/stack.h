@@ -143,6 +143,13 @@ public:
     std::optional<std::uint64_t> next_deadline() const;
     // The next IPv4 packet to send, valid until the next call on the stack; nothing when none waits.
     std::optional<wire::Bytes> next_output();
+    // The packet next_output() would return, left in place (valid until the next call on the stack).
+    std::optional<wire::Bytes> peek_output() const;
+    // A hint that `packet` will soon be given to receive(): the memory its connection lookup reads starts
+    // loading now, and the keyed hash of its four-tuple is kept for receive() (the last two are). A driver
+    // that knows the next packet calls it before handing over the current one, so that the load overlaps
+    // that work. Changes nothing else; any packet, even malformed, may be given.
+    void prefetch(wire::Bytes packet);
 
     // --- Opening ---
     // Passive open on local (address 0.0.0.0: any of ours). EADDRINUSE if taken, EINVAL for a bad

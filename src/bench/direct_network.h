@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "tcpp/stack.h"
@@ -43,7 +44,7 @@ private:
     Stack* route(wire::Bytes packet);
 
     std::vector<std::unique_ptr<Stack>> stacks_;
-    std::vector<std::uint32_t> addresses_;
+    std::unordered_map<std::uint32_t, Stack*> by_address_;
     std::vector<std::byte> scratch_;  // a packet a stack sends to itself is copied out first
     std::uint64_t now_ = 0;
     std::uint64_t packets_ = 0;

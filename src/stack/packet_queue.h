@@ -27,6 +27,12 @@ public:
     void commit(std::size_t length);
     // The oldest packet, valid until the next pop() or reserve(); nothing when the queue is empty.
     std::optional<wire::Bytes> pop();
+    // The oldest packet, left queued; valid until the next pop() or reserve().
+    std::optional<wire::Bytes> peek() const {
+        if (count_ == 0) return std::nullopt;
+        const Queued& front = records_[first_];
+        return wire::Bytes{bytes_.get() + front.offset, front.length};
+    }
 
     std::size_t size() const { return count_; }
     std::size_t memory_bytes() const { return capacity_ + record_capacity_ * sizeof(Queued); }

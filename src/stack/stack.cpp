@@ -4,6 +4,7 @@
 #include "tcpp/stack.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cassert>
 #include <deque>
@@ -172,6 +173,8 @@ public:
     void poll(std::uint64_t now);
     std::optional<std::uint64_t> next_deadline() const;
     std::optional<wire::Bytes> next_output() { return output_.pop(); }
+    std::optional<wire::Bytes> peek_output() const { return output_.peek(); }
+    void prefetch(wire::Bytes packet);
 
     // --- Opening ---
     Result<Listener> listen(Endpoint local, int backlog, const ListenOptions& options);
@@ -196,7 +199,15 @@ public:
 
 private:
     void advance_clock(std::uint64_t now);
-    void segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view);
+    // Where an arriving segment's connection is to be looked for: the last one found, or the index under
+    // the tuple's hash (whose cell the CPU has been asked to fetch).
+    struct Demux {
+        FourTuple tuple;
+        std::uint32_t last = stack::ConnectionIndex::none;  // last_found_, if the tuple is its connection's
+        std::uint64_t hash = 0;                             // tuple_hash_(tuple), unless `last` is set
+    };
+    Demux start_demux(const wire::Ipv4View& ip, std::uint16_t source_port, std::uint16_t destination_port);
+    void segment_arrived(const wire::TcpView& view, const Demux& demux);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
                           std::uint64_t tuple_hash, const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
@@ -254,6 +265,17 @@ private:
     SlotNumbers free_slots_;
     std::uint32_t generations_ = 0;  // the last generation given: a slot's occupant gets the next
     std::uint32_t last_found_ = ~std::uint32_t{0};  // the slot the last segment went to (a hint, checked)
+    // The four-tuples prefetch() hashed, and their hashes, for receive() to take (the newest two).
+    struct Prefetched {
+        FourTuple tuple;
+        std::uint64_t hash = 0;
+    };
+    std::array<Prefetched, 2> prefetched_{};
+    // 256 KiB of index cells, about 16,000 connections or more: past this, many stacks' indexes (as a
+    // benchmark's clients have) or one large one no longer stay in a core's cache.
+    static constexpr std::size_t prefetch_index_bytes = 256 * 1024;
+    bool index_outgrows_caches() const { return demux_.memory_bytes() >= prefetch_index_bytes; }
+    std::size_t prefetched_next_ = 0;
     tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
     stack::ConnectionIndex demux_;   // four-tuple -> slot, for TCBs until CLOSED (or TIME_WAIT compacted)
     // Local port -> the TCBs and TIME_WAIT entries on it: a flat array (256 KiB), O(1) with no hashing, and
@@ -348,6 +370,14 @@ void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
     if (!ip || ip->destination() != config_.address || ip->is_fragment() || ip->protocol() != wire::ip_protocol::tcp) {
         return;  // IP input proper (ICMP, fragments, other protocols) comes with the real links
     }
+    // The ports come before the TCP header is checked (a segment too short to hold them is dropped by that
+    // check below): the index lookup can then start while the checksum is verified.
+    const wire::Bytes transport = ip->payload();
+    if (transport.size() < 4) {
+        ++counters_.InErrs;
+        return;
+    }
+    const Demux demux = start_demux(*ip, wire::load_be16(transport.data()), wire::load_be16(transport.data() + 2));
     auto view = wire::TcpView::parse(*ip, wire::ChecksumCheck::verify);
     if (!view) {
         ++counters_.InErrs;
@@ -355,23 +385,62 @@ void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
         return;
     }
     ++counters_.InSegs;
-    segment_arrived(*ip, *view);
+    segment_arrived(*view, demux);
     reap();
 }
 
-void Stack::Impl::segment_arrived(const wire::Ipv4View& ip, const wire::TcpView& view) {
+// The connection of the last segment first (a bulk transfer's segments come in runs): a compare instead of
+// a keyed hash. Otherwise one keyed hash of the tuple serves both tables, and the index cell it names is
+// prefetched: with a million connections the index is larger than the caches, and the load would stall
+// the segment; started here, it overlaps the checksum's pass over the segment.
+Stack::Impl::Demux Stack::Impl::start_demux(const wire::Ipv4View& ip, std::uint16_t source_port,
+                                            std::uint16_t destination_port) {
+    Demux demux{{{ip.destination(), destination_port}, {ip.source(), source_port}}};
+    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == demux.tuple) {
+        demux.last = last_found_;
+        return demux;
+    }
+    if (index_outgrows_caches()) {
+        for (const Prefetched& p : prefetched_) {
+            if (p.tuple == demux.tuple && p.tuple.local.port != 0) {
+                demux.hash = p.hash;  // hashed, and its cell asked for, by prefetch()
+                return demux;
+            }
+        }
+    }
+    demux.hash = tuple_hash_(demux.tuple);
+    demux_.prefetch(demux.hash);
+    return demux;
+}
+
+// What start_demux() does, ahead of time, from the raw bytes: the addresses and ports are read where an
+// IPv4 packet carrying TCP has them; anything else is ignored (receive() checks it all).
+// Only while the index is large: a small one stays in the cache, and there the hint would cost more than
+// the load it hides.
+void Stack::Impl::prefetch(wire::Bytes packet) {
+    if (!index_outgrows_caches() || packet.size() < wire::Ipv4Header::size()) return;
+    const std::size_t header = std::size_t{std::to_integer<std::uint8_t>(packet[0])} % 16 * 4;  // IHL
+    if (header < wire::Ipv4Header::size() || packet.size() < header + 4) return;
+    const FourTuple tuple{{Ipv4Address{wire::load_be32(packet.data() + 16)}, wire::load_be16(packet.data() + header + 2)},
+                          {Ipv4Address{wire::load_be32(packet.data() + 12)}, wire::load_be16(packet.data() + header)}};
+    if (tuple.local.address != config_.address || tuple.local.port == 0) return;
+    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == tuple) return;
+    Prefetched& p = prefetched_[prefetched_next_];
+    prefetched_next_ = (prefetched_next_ + 1) % prefetched_.size();
+    p.tuple = tuple;
+    p.hash = tuple_hash_(tuple);
+    demux_.prefetch(p.hash);
+}
+
+void Stack::Impl::segment_arrived(const wire::TcpView& view, const Demux& demux) {
     const wire::TcpSegment segment = wire::TcpSegment::from(view);
-    const FourTuple tuple{{ip.destination(), segment.destination_port}, {ip.source(), segment.source_port}};
+    const FourTuple& tuple = demux.tuple;
+    assert(tuple.local.port == segment.destination_port && tuple.remote.port == segment.source_port);
     trace_segment(tuple, Direction::in, segment);
 
-    // The connection of the last segment first (a bulk transfer's segments come in runs): a compare
-    // instead of a keyed hash. Otherwise one keyed hash of the tuple serves both tables.
-    std::uint32_t found = stack::ConnectionIndex::none;
-    std::uint64_t tuple_hash = 0;
-    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == tuple) {
-        found = last_found_;
-    } else {
-        tuple_hash = tuple_hash_(tuple);
+    std::uint32_t found = demux.last;
+    const std::uint64_t tuple_hash = demux.hash;
+    if (found == stack::ConnectionIndex::none) {
         found = find_connection(tuple, tuple_hash);
         if (found != stack::ConnectionIndex::none) last_found_ = found;
     }
@@ -836,6 +905,8 @@ void Stack::receive(wire::Bytes packet, std::uint64_t now_us) { impl_->receive(p
 void Stack::poll(std::uint64_t now_us) { impl_->poll(now_us); }
 std::optional<std::uint64_t> Stack::next_deadline() const { return impl_->next_deadline(); }
 std::optional<wire::Bytes> Stack::next_output() { return impl_->next_output(); }
+std::optional<wire::Bytes> Stack::peek_output() const { return impl_->peek_output(); }
+void Stack::prefetch(wire::Bytes packet) { impl_->prefetch(packet); }
 Result<Listener> Stack::listen(Endpoint local, int backlog, const ListenOptions& options) {
     return impl_->listen(local, backlog, options);
 }

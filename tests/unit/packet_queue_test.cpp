@@ -34,6 +34,32 @@ TEST(PacketQueue, EmptyPopsNothing) {
     EXPECT_EQ(queue.memory_bytes(), 0u);
 }
 
+TEST(PacketQueue, PeekShowsWhatPopWillTake_AndLeavesItQueued) {
+    PacketQueue queue(packet_size);
+    EXPECT_FALSE(queue.peek());
+    TestRandom random(7);
+    std::deque<std::vector<std::byte>> model;
+    for (int i = 0; i < 500; ++i) {
+        if (model.empty() || random.below(3) != 0) {
+            std::vector<std::byte> packet(1 + random.below(packet_size));
+            for (std::byte& b : packet) b = static_cast<std::byte>(random.below(256));
+            push(queue, packet);
+            model.push_back(packet);
+        }
+        auto peeked = queue.peek();
+        ASSERT_TRUE(peeked);
+        EXPECT_TRUE(same(*peeked, model.front()));
+        EXPECT_EQ(queue.size(), model.size()) << "peek takes nothing";
+        if (random.below(2) == 0) {
+            auto popped = queue.pop();
+            ASSERT_TRUE(popped);
+            EXPECT_EQ(popped->data(), peeked->data()) << "the same bytes";
+            EXPECT_TRUE(same(*popped, model.front()));
+            model.pop_front();
+        }
+    }
+}
+
 // A burst of a thousand handshake-sized packets takes about their bytes, not a full-sized buffer each.
 TEST(PacketQueue, ABurstOfSmallPacketsHoldsTheirBytes) {
     PacketQueue queue(packet_size);
