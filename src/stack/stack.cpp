@@ -138,7 +138,9 @@ public:
           output_(std::max<std::size_t>(config_.mtu, std::size_t{std::min(config_.tcp.segmentation_offload,
                                                                             tcp::max_offload_segment)} + 80) + 64),
           tuple_hash_{secret_},
-          time_waits_(secret_) {}
+          time_waits_(secret_) {
+        attach(config_.tcp, timers_, counters_);
+    }
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
     ~Impl() {
@@ -148,10 +150,6 @@ public:
     }
 
     // --- TcbHost ---
-    std::uint64_t now_us() const override { return now_; }
-    timer::TimingWheel& timers() override { return timers_; }
-    tcp::Counters& counters() override { return counters_; }
-    const tcp::TcpConfig& config() const override { return config_.tcp; }
     bool allow_challenge_ack() override;
     tcp::SackScoreboard* acquire_scoreboard() override { return scoreboards_.acquire(); }
     void release_scoreboard(tcp::SackScoreboard* scoreboard) override {
@@ -249,7 +247,6 @@ private:
     tcp::SipKey secret_;
     tcp::IsnGenerator isn_;
     tcp::Counters counters_;
-    std::uint64_t now_ = 0;
     timer::TimingWheel timers_;
     stack::PacketQueue output_;
     std::uint16_t ip_identification_ = 0;
@@ -308,8 +305,8 @@ private:
 // Time
 
 void Stack::Impl::advance_clock(std::uint64_t now) {
-    if (now < now_) now = now_;
-    now_ = now;
+    if (now < now_us_) now = now_us_;
+    now_us_ = now;
     timers_.advance(now, [this](timer::Timer& timer) { on_timer(timer); });
     time_waits_.expire(now, [this](const FourTuple& tuple) {
         ++counters_.TW;
@@ -350,8 +347,8 @@ std::optional<std::uint64_t> Stack::Impl::next_deadline() const {
 // between half and one and a half times the configured rate, so an off-path attacker cannot count how
 // many were spent and learn from it whether a connection exists (CVE-2016-5696; Linux does the same).
 bool Stack::Impl::allow_challenge_ack() {
-    if (now_ - challenge_window_start_ >= 1'000'000) {
-        challenge_window_start_ = now_;
+    if (now_us_ - challenge_window_start_ >= 1'000'000) {
+        challenge_window_start_ = now_us_;
         challenge_acks_in_window_ = 0;
         const std::uint32_t rate = config_.tcp.challenge_acks_per_second;
         challenge_budget_ = rate / 2 + static_cast<std::uint32_t>(random_.next() % (std::uint64_t{rate} + 1));
@@ -484,7 +481,7 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
     case tcp::TimeWaitAction::ignore: return;
     case tcp::TimeWaitAction::ack: {
         // At most one ACK per interval for segments that carry nothing (see out_of_window_ack_interval_us).
-        if (segment.sequence_length() == 0 && !time_waits_.may_ack_bare(entry, now_)) {
+        if (segment.sequence_length() == 0 && !time_waits_.may_ack_bare(entry, now_us_)) {
             ++counters_.TCPACKSkippedSeq;
             return;
         }
@@ -493,7 +490,7 @@ void Stack::Impl::time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSe
     }
     case tcp::TimeWaitAction::ack_and_restart:
         send_time_wait_ack(entry.state);
-        time_waits_.restart(entry, now_);
+        time_waits_.restart(entry, now_us_);
         return;
     case tcp::TimeWaitAction::new_connection: {
         std::uint32_t index = 0;
@@ -519,7 +516,7 @@ void Stack::Impl::send_time_wait_ack(const tcp::TimeWaitState& state) {
     segment.window = state.window;
     if (state.timestamps) {
         segment.options.timestamps =
-            wire::TcpTimestamps{static_cast<std::uint32_t>(now_ / 1000) + state.ts_offset, state.ts_recent};
+            wire::TcpTimestamps{static_cast<std::uint32_t>(now_us_ / 1000) + state.ts_offset, state.ts_recent};
     }
     emit_packet(state.tuple(), segment, nullptr, 0, 0);
 }
@@ -544,7 +541,7 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         trace_drop(tuple, segment, accept_queue_full ? "accept queue full" : "SYN queue full");
         return;
     }
-    Seq iss = isn_.generate(tuple, now_);
+    Seq iss = isn_.generate(tuple, now_us_);
     if (iss_floor) {
         // The SYN takes over a TIME_WAIT entry (RFC 6191): the entry goes, and the new ISS starts beyond it.
         ++counters_.TWRecycled;
@@ -853,7 +850,7 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
     std::uint32_t index = new_slot(tuple, hash ? *hash : tuple_hash_(tuple), options ? *options : config_.tcp.defaults);
     ConnectionSlot& slot = slots_[index];
     slot.user_holds = true;
-    slot.tcb->open_active(isn_.generate(tuple, now_));
+    slot.tcb->open_active(isn_.generate(tuple, now_us_));
     return Connection{&owner_, index, slot.generation};
 }
 
@@ -863,7 +860,7 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
 TraceEvent Stack::Impl::trace_event(TraceEvent::Type type, const Endpoint& local, std::optional<Endpoint> remote) const {
     TraceEvent event;
     event.type = type;
-    event.t_us = now_;
+    event.t_us = now_us_;
     event.node = config_.name;
     event.local = local;
     event.remote = remote;

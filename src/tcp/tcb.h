@@ -45,16 +45,18 @@ struct Flow;
 
 class TcbHost {
 public:
-    virtual std::uint64_t now_us() const = 0;
+    // The clock, the settings, the timers and the counters: used many times for every segment, so plain
+    // data here rather than virtual calls.
+    std::uint64_t now_us() const { return now_us_; }
+    const TcpConfig& config() const { return *config_; }
     // Sends one segment. Its payload, if any, is `payload_length` bytes of the TCB's send buffer from
     // `payload_offset` on; the host copies them into the packet and points the segment's payload at them
     // (the segment is the caller's scratch, not copied again).
     virtual void transmit(Tcb& tcb, wire::TcpSegment& segment, std::size_t payload_offset,
                           std::size_t payload_length) = 0;
     virtual void state_changed(Tcb& tcb, State from, State to) = 0;
-    virtual timer::TimingWheel& timers() = 0;
-    virtual Counters& counters() = 0;
-    virtual const TcpConfig& config() const = 0;
+    timer::TimingWheel& timers() { return *timers_; }
+    Counters& counters() { return *counters_; }
     // RFC 5961 section 7: may a challenge ACK be sent now? Counts it if so.
     virtual bool allow_challenge_ack() = 0;
     // A SACK scoreboard for a connection whose peer has begun to SACK, from a pool so that the packet path
@@ -71,7 +73,21 @@ public:
     virtual BufferPool& buffer_pool() = 0;
 
 protected:
+    TcbHost() = default;
     ~TcbHost() = default;
+    // What config(), timers() and counters() refer to (set before any TCB is made; they outlive them).
+    void attach(const TcpConfig& config, timer::TimingWheel& timers, Counters& counters) {
+        config_ = &config;
+        timers_ = &timers;
+        counters_ = &counters;
+    }
+
+    std::uint64_t now_us_ = 0;  // the host's clock, which only it moves
+
+private:
+    const TcpConfig* config_ = nullptr;
+    timer::TimingWheel* timers_ = nullptr;
+    Counters* counters_ = nullptr;
 };
 
 // What a connection needs only while data moves: its buffers, the delayed-ACK timer, the state of a
