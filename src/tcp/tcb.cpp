@@ -367,14 +367,14 @@ std::size_t Tcb::window_space() const {
 // up again and again would push the edge past what the buffer holds, so it stops there: at worst the edge
 // then moves left by less than a unit, and what the peer sends up to the old edge still fits.
 std::uint32_t Tcb::rcv_wnd() const {
-    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
+    // Whole units: masks, the unit being a power of two (a division would cost tens of cycles a segment).
+    const std::uint32_t units = ~((std::uint32_t{1} << rcv_wscale_) - 1);
     const std::uint32_t most = std::uint32_t{0xffff} << rcv_wscale_;
-    auto window = static_cast<std::uint32_t>(std::min<std::size_t>(window_space(), most));
-    window = window / unit * unit;
+    auto window = static_cast<std::uint32_t>(std::min<std::size_t>(window_space(), most)) & units;
     if (rcv_adv_valid_ && rcv_nxt_ + window < rcv_adv_) {
         const std::uint32_t edge = static_cast<std::uint32_t>(rcv_adv_ - rcv_nxt_);
         const auto storable = static_cast<std::uint32_t>(std::min<std::size_t>(receive_free(), most));
-        window = std::min((edge + unit - 1) / unit * unit, storable / unit * unit);
+        window = std::min((edge + ~units) & units, storable & units);
     }
     return window;
 }
