@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <unordered_map>
 #include <vector>
 
 #include "tcpp/stack.h"
@@ -44,7 +43,13 @@ private:
     Stack* route(wire::Bytes packet);
 
     std::vector<std::unique_ptr<Stack>> stacks_;
-    std::unordered_map<std::uint32_t, Stack*> by_address_;
+    struct Route {
+        std::uint32_t address = 0;
+        Stack* stack = nullptr;  // nullptr: an empty cell
+    };
+    std::size_t home(std::uint32_t address) const;
+    std::vector<Route> routes_;  // see add()
+    unsigned route_bits_ = 1;
     std::vector<std::byte> scratch_;  // a packet a stack sends to itself is copied out first
     std::uint64_t now_ = 0;
     std::uint64_t packets_ = 0;

@@ -282,7 +282,7 @@ private:
     std::unordered_map<Endpoint, std::uint32_t, EndpointHash> listener_index_;
     tcp::TimeWaitTable time_waits_;
     std::vector<std::uint32_t> reap_list_;
-    std::uint32_t next_ephemeral_ = 0;
+    std::uint32_t next_ephemeral_ = 0;  // the next port's place in the range, from 0
 
     // A small deterministic generator for the challenge-ACK budget, seeded from the secret.
     struct SplitMix {
@@ -750,6 +750,7 @@ bool Stack::Impl::port_in_use(std::uint16_t port) const { return port_users_[por
 // Listeners
 
 Stack::Impl::ListenerSlot* Stack::Impl::find_listener(const Endpoint& local, std::uint32_t& index) {
+    if (listener_index_.empty()) return nullptr;  // as on a client: no hashing (and dividing) for nothing
     auto found = listener_index_.find(local);
     if (found == listener_index_.end()) found = listener_index_.find(Endpoint{Ipv4Address{}, local.port});
     if (found == listener_index_.end()) return nullptr;
@@ -838,10 +839,11 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
         // four-tuples in use.
         const std::uint32_t range = std::uint32_t{config_.ephemeral_last} - config_.ephemeral_first + 1;
         for (std::uint32_t tries = 0; tries < range; ++tries) {
-            std::uint16_t port = static_cast<std::uint16_t>(config_.ephemeral_first + (next_ephemeral_++ % range));
+            if (next_ephemeral_ >= range) next_ephemeral_ = 0;  // (a compare: `%` would divide, every connect)
+            std::uint16_t port = static_cast<std::uint16_t>(config_.ephemeral_first + next_ephemeral_++);
             tuple.local.port = port;
-            bool listened = listener_index_.contains({Ipv4Address{}, port}) ||
-                            listener_index_.contains({config_.address, port});
+            bool listened = !listener_index_.empty() && (listener_index_.contains({Ipv4Address{}, port}) ||
+                                                         listener_index_.contains({config_.address, port}));
             if (!listened && !tuple_in_use(tuple, hash)) break;
             tuple.local.port = 0;
         }

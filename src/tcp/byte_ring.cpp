@@ -67,7 +67,7 @@ std::size_t ByteRing::push(wire::Bytes data) {
     std::size_t n = std::min(data.size(), free_space());
     if (n == 0) return 0;
     reserve(std::size_t{size_} + n);
-    std::size_t tail = (std::size_t{head_} + size_) % storage_size_;
+    std::size_t tail = wrap(std::size_t{head_} + size_);
     std::size_t first = std::min(n, storage_size_ - tail);
     std::memcpy(storage_.get() + tail, data.data(), first);
     std::memcpy(storage_.get(), data.data() + first, n - first);
@@ -78,7 +78,7 @@ std::size_t ByteRing::push(wire::Bytes data) {
 std::array<wire::Bytes, 2> ByteRing::held(std::size_t offset, std::size_t length) const {
     assert(offset + length <= size_);
     if (length == 0) return {};
-    const std::size_t start = (std::size_t{head_} + offset) % storage_size_;
+    const std::size_t start = wrap(std::size_t{head_} + offset);
     const std::size_t first = std::min(length, storage_size_ - start);
     return {wire::Bytes{storage_.get() + start, first}, wire::Bytes{storage_.get(), length - first}};
 }
@@ -100,7 +100,7 @@ void ByteRing::write_ahead(std::size_t gap, wire::Bytes data) {
     assert(gap + data.size() <= free_space());
     if (data.empty()) return;
     reserve(std::size_t{size_} + gap + data.size());
-    std::size_t at = (std::size_t{head_} + size_ + gap) % storage_size_;
+    std::size_t at = wrap(std::size_t{head_} + size_ + gap);
     std::size_t first = std::min(data.size(), storage_size_ - at);
     std::memcpy(storage_.get() + at, data.data(), first);
     std::memcpy(storage_.get(), data.data() + first, data.size() - first);
@@ -118,7 +118,7 @@ void ByteRing::consume(std::size_t n) {
     size_ -= static_cast<std::uint32_t>(n);
     // The head moves on even when the ring empties: bytes written ahead (out-of-order data) sit at their
     // place relative to it.
-    head_ = static_cast<std::uint32_t>((std::size_t{head_} + n) % storage_size_);
+    head_ = static_cast<std::uint32_t>(wrap(std::size_t{head_} + n));
 }
 
 }  // namespace tcpp::tcp

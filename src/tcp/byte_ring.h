@@ -6,6 +6,7 @@
 // connection holds no buffer memory. Storage comes from a BufferPool when one is given.
 
 #include <array>
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -78,6 +79,13 @@ private:
     BufferPool* pool_;
     std::unique_ptr<std::byte[]> storage_;
     std::uint32_t capacity_;
+    // A position in storage_ from the head plus at most storage_size_ bytes: one compare, where `%` would
+    // divide (the size need not be a power of two: it stops at the capacity).
+    std::size_t wrap(std::size_t position) const {
+        assert(position < 2 * std::size_t{storage_size_});
+        return position >= storage_size_ ? position - storage_size_ : position;
+    }
+
     std::uint32_t storage_size_ = 0;  // bytes of storage_, at most capacity_
     std::uint32_t head_ = 0;          // index of the front byte in storage_
     std::uint32_t size_ = 0;
