@@ -41,25 +41,7 @@ ParseError tcp_option_detail::walk_tcp_options(Bytes options) {
     return walker.error();
 }
 
-namespace {
-
-using tcp_option_detail::is_full_syn;
-using tcp_option_detail::is_timestamps_only;
-
-// Reads `area` into `options`, which holds no options yet: the error, or none.
-ParseError read_options(Bytes area, TcpOptions& options) {
-    if (area.empty()) return {};
-    if (is_timestamps_only(area)) {
-        options.timestamps = TcpTimestamps{load_be32(area.data() + 4), load_be32(area.data() + 8)};
-        return {};
-    }
-    if (is_full_syn(area)) {  // what the walk below finds there, read straight from the fixed offsets
-        options.mss = load_be16(area.data() + 2);
-        options.sack_permitted = true;
-        options.timestamps = TcpTimestamps{load_be32(area.data() + 8), load_be32(area.data() + 12)};
-        options.window_scale = load_u8(area.data() + 19);
-        return {};
-    }
+ParseError tcp_option_detail::read_options_walking(Bytes area, TcpOptions& options) {
     TcpOptionWalker walker{area};
     while (auto option = walker.next()) {
         const Bytes& data = option->data;
@@ -89,6 +71,28 @@ ParseError read_options(Bytes area, TcpOptions& options) {
         }
     }
     return walker.error();
+}
+
+namespace {
+
+using tcp_option_detail::is_full_syn;
+using tcp_option_detail::is_timestamps_only;
+
+// Reads `area` into `options`, which holds no options yet: the error, or none.
+ParseError read_options(Bytes area, TcpOptions& options) {
+    if (area.empty()) return {};
+    if (is_timestamps_only(area)) {
+        options.timestamps = TcpTimestamps{load_be32(area.data() + 4), load_be32(area.data() + 8)};
+        return {};
+    }
+    if (is_full_syn(area)) {  // what the walk below finds there, read straight from the fixed offsets
+        options.mss = load_be16(area.data() + 2);
+        options.sack_permitted = true;
+        options.timestamps = TcpTimestamps{load_be32(area.data() + 8), load_be32(area.data() + 12)};
+        options.window_scale = load_u8(area.data() + 19);
+        return {};
+    }
+    return tcp_option_detail::read_options_walking(area, options);
 }
 
 }  // namespace

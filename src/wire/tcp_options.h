@@ -133,4 +133,13 @@ private:
     }
 };
 
+namespace tcp_option_detail {
+
+// Reads `area` into `options` (which holds no options yet) by walking it option by option: what parsing
+// does when no whole layout is recognised, and the reference the layouts are tested against. The error,
+// or none.
+ParseError read_options_walking(Bytes area, TcpOptions& options);
+
+}  // namespace tcp_option_detail
+
 }  // namespace tcpp::wire

@@ -329,35 +329,7 @@ TEST(TcpOptions, ParseOfEmit_IsIdentityForEveryCombination) {
 // paths (timestamps alone, a full SYN) are checked against.
 TcpOptions walked_options(const ByteVector& area, ParseError& error) {
     TcpOptions options;
-    TcpOptionWalker walker{view(area)};
-    while (auto option = walker.next()) {
-        const Bytes data = option->data;
-        switch (option->kind) {
-        case tcp_option::mss:
-            if (data.size() == 2) options.mss = load_be16(data.data());
-            break;
-        case tcp_option::window_scale:
-            if (data.size() == 1) options.window_scale = load_u8(data.data());
-            break;
-        case tcp_option::sack_permitted:
-            if (data.empty()) options.sack_permitted = true;
-            break;
-        case tcp_option::timestamps:
-            if (data.size() == 8) options.timestamps = TcpTimestamps{load_be32(data.data()), load_be32(data.data() + 4)};
-            break;
-        case tcp_option::sack:
-            if (data.size() % 8 == 0 && !data.empty() && data.size() <= 8 * TcpOptions::max_sack_blocks) {
-                options.sack_block_count = 0;
-                for (std::size_t i = 0; i < data.size(); i += 8) {
-                    options.add_sack_block({Seq{load_be32(data.data() + i)}, Seq{load_be32(data.data() + i + 4)}});
-                }
-            }
-            break;
-        default:
-            break;
-        }
-    }
-    error = walker.error();
+    error = tcp_option_detail::read_options_walking(view(area), options);
     return options;
 }
 
