@@ -51,7 +51,9 @@ std::uint32_t RenoWindow::slow_start(std::uint32_t acked) {
     // cover data the receiver held before the timeout and L = 1*SMSS. Either way cwnd stops at
     // ssthresh (as Linux's tcp_slow_start does), and the rest of the ACK counts toward congestion
     // avoidance.
-    const std::uint64_t limit = (after_timeout_ ? 1u : 2u) * std::uint64_t{mss_};
+    const std::uint64_t limit = after_timeout_  ? std::uint64_t{mss_}
+                                : stretch_acks_ ? std::uint64_t{acked}
+                                                : 2 * std::uint64_t{mss_};
     const std::uint32_t room = ssthresh_ - cwnd_;  // cwnd_ < ssthresh_ in slow start
     cwnd_ += static_cast<std::uint32_t>(std::min<std::uint64_t>({acked, limit, room}));
     if (cwnd_ < ssthresh_) return 0;

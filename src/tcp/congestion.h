@@ -73,6 +73,10 @@ public:
     // slow start after an RTO), never past ssthresh. Returns the bytes of `acked` left once cwnd reaches
     // ssthresh, for congestion avoidance to count.
     std::uint32_t slow_start(std::uint32_t acked);
+    // Stretch ACKs expected: over a link with segmentation offload one ACK covers a whole long segment,
+    // many MSS, and L = 2*SMSS would turn slow start's doubling into a crawl. Then L is what the ACK
+    // covers, as Linux counts it (every segment acknowledged), except after an RTO.
+    void set_stretch_acks(bool on) { stretch_acks_ = on; }
     // RFC 5681 3.1, byte counting as RFC 3465 2.1 gives it: SMSS more each time a window's worth of
     // bytes has been acknowledged, so about one SMSS per RTT.
     void additive_increase(std::uint32_t acked);
@@ -100,6 +104,7 @@ private:
     bool inflating_ = false;         // recovering with LossRecovery::duplicate_acks
     bool after_timeout_ = false;     // in the slow start that follows an RTO
     bool timeout_pending_ = false;   // timed out, and no new data acknowledged since
+    bool stretch_acks_ = false;      // see set_stretch_acks()
 };
 
 // RFC 5681 with RFC 6582.
@@ -114,6 +119,7 @@ public:
     void on_exit_recovery(std::uint32_t flight) { window_.exit_recovery(flight); }
     void on_timeout(std::uint32_t flight);
     void set_mss(std::uint32_t mss) { window_.set_mss(mss); }
+    void set_stretch_acks(bool on) { window_.set_stretch_acks(on); }
 
     const RenoWindow& window() const { return window_; }
 
@@ -139,6 +145,7 @@ public:
     void on_exit_recovery(std::uint32_t flight) { window_.exit_recovery(flight); }
     void on_timeout(std::uint32_t flight);
     void set_mss(std::uint32_t mss);
+    void set_stretch_acks(bool on) { window_.set_stretch_acks(on); }
 
     const RenoWindow& window() const { return window_; }
     // The curve of the current congestion avoidance epoch, for tests and tracing.
@@ -203,6 +210,10 @@ public:
     }
     void set_mss(std::uint32_t mss) {
         std::visit([&](auto& cc) { cc.set_mss(mss); }, impl_);
+    }
+    // RenoWindow::set_stretch_acks().
+    void set_stretch_acks(bool on) {
+        std::visit([&](auto& cc) { cc.set_stretch_acks(on); }, impl_);
     }
 
     std::uint32_t cwnd() const { return window().cwnd(); }

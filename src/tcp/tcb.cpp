@@ -446,6 +446,7 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     sack_permitted_ = config.sack && options.sack_permitted;
     // The initial window depends on the MSS (RFC 6928): start afresh now that it is known.
     congestion_ = CongestionControl(config.congestion, effective_mss());
+    congestion_.set_stretch_acks(largest_segment(effective_mss()) > effective_mss());
 }
 
 // RFC 7323 5.3 R1: a segment whose timestamp is older than TS.Recent is an old duplicate (unless an RST).

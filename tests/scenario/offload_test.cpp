@@ -36,15 +36,32 @@ std::string segments(std::uint32_t first, std::uint32_t count) {
 TEST(SegmentationOffload, InitialWindowGoesAsOneSegmentThenEachAckLetsTheNextGo) {
     SegmentScript t{offload_config()};
     Opened o = open_for_data(t);
-    queue_segments(o, 20);
+    queue_segments(o, 40);
     // The initial window, ten MSS (RFC 6928), in one segment.
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).payload(segments(0, 10)));
     t.expect_nothing();
-    // Its ACK opens cwnd by 2 MSS (RFC 3465's L); the ten segments left fit, and go as one with PSH.
+    // Its one ACK covers ten MSS, and slow start counts them all (a stretch ACK, as Linux counts it; RFC
+    // 3465's L of 2 MSS would make it 12): cwnd 20 MSS, sent as one segment.
     t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 10 * mss));
-    t.expect(Seg{}.psh().seq(o.snd_nxt + 10 * mss).ack(o.rcv_nxt).payload(segments(10, 10)));
+    t.expect(Seg{}.seq(o.snd_nxt + 10 * mss).ack(o.rcv_nxt).payload(segments(10, 20)));
     t.expect_nothing();
-    EXPECT_EQ(t.stack.counters().OutSegs, 2u + 1u) << "the handshake's SYN,ACK and two segments";
+    // And again: the last ten go, with PSH.
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 30 * mss));
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 30 * mss).ack(o.rcv_nxt).payload(segments(30, 10)));
+    t.expect_nothing();
+    EXPECT_EQ(t.stack.counters().OutSegs, 1u + 3u) << "the handshake's SYN,ACK and three segments";
+}
+
+TEST(SegmentationOffload, WithoutOffload_SlowStartKeepsRfc3465sLimit) {
+    SegmentScript t;
+    Opened o = open_for_data(t);
+    queue_segments(o, 40);
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(Seg{}.seq(o.snd_nxt + i * mss).ack(o.rcv_nxt).payload(segment_of(i)));
+    t.expect_nothing();
+    // One (stretch) ACK for all ten: cwnd grows by L = 2 MSS only, so twelve are in flight after it.
+    t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + 10 * mss));
+    for (std::uint32_t i = 10; i < 22; ++i) t.expect(Seg{}.seq(o.snd_nxt + i * mss).ack(o.rcv_nxt).payload(segment_of(i)));
+    t.expect_nothing();
 }
 
 TEST(SegmentationOffload, SegmentsNeverExceedTheOffloadSizeInWholeMss) {

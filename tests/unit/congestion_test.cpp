@@ -80,6 +80,23 @@ TEST(NewReno, Rfc5681_SlowStart_GrowsByAtMostTwoSmssPerAck) {
     EXPECT_EQ(cc.cwnd(), 18'020u + 2 * smss);
 }
 
+// Over a link with segmentation offload one ACK covers a long segment: with stretch ACKs expected, slow
+// start counts all it covers (as Linux does), for both algorithms; after a timeout L is one SMSS again.
+TEST(Congestion, StretchAcks_SlowStartCountsEveryByteAcked_ButOneSmssAfterATimeout) {
+    for (CongestionAlgorithm algorithm : {CongestionAlgorithm::new_reno, CongestionAlgorithm::cubic}) {
+        CongestionControl cc{algorithm, smss};
+        cc.set_stretch_acks(true);
+        cc.on_ack(10 * smss, cc.cwnd(), 1, 0);  // the whole initial window, one ACK
+        EXPECT_EQ(cc.cwnd(), 20 * smss);
+        cc.on_ack(20 * smss, cc.cwnd(), 2, 0);
+        EXPECT_EQ(cc.cwnd(), 40 * smss);
+        cc.on_timeout(40 * smss);
+        ASSERT_EQ(cc.cwnd(), smss);
+        cc.on_ack(3 * smss, smss, 3, 0);
+        EXPECT_EQ(cc.cwnd(), 2 * smss);
+    }
+}
+
 TEST(NewReno, Rfc3465_SlowStartAfterTimeout_GrowsByAtMostOneSmssPerAck) {
     CongestionControl cc{CongestionAlgorithm::new_reno, smss};
     cc.on_timeout(20 * smss);
