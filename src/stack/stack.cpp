@@ -132,11 +132,10 @@ public:
 
     explicit Impl(Stack& owner, StackConfig config)
         : owner_(owner),
-          config_(std::move(config)),
+          config_(settled(std::move(config))),
           secret_(config_.secret ? *config_.secret : random_key()),
           isn_(secret_),
-          output_(std::max<std::size_t>(config_.mtu, std::size_t{std::min(config_.tcp.segmentation_offload,
-                                                                            tcp::max_offload_segment)} + 80) + 64),
+          output_(largest_packet(config_)),
           tuple_hash_{secret_},
           time_waits_(secret_) {
         attach(config_.tcp, timers_, counters_);
@@ -147,6 +146,18 @@ public:
         for (ConnectionSlot& slot : slots_) {
             if (slot.tcb != nullptr) slot.tcb->~Tcb();  // in tcb_cells_, which outlives this loop
         }
+    }
+
+    // The configuration as the stack keeps it: the offload size capped once here, so that neither the TCBs
+    // nor the output queue need to.
+    static StackConfig settled(StackConfig config) {
+        config.tcp.segmentation_offload = std::min(config.tcp.segmentation_offload, tcp::max_offload_segment);
+        return config;
+    }
+    // The longest packet the stack builds: one MTU, or an offloaded segment with the largest headers (IPv4 20
+    // and TCP 60 bytes); with some room to spare.
+    static std::size_t largest_packet(const StackConfig& config) {
+        return std::max<std::size_t>(config.mtu, std::size_t{config.tcp.segmentation_offload} + 80) + 64;
     }
 
     // --- TcbHost ---
@@ -262,17 +273,20 @@ private:
     SlotNumbers free_slots_;
     std::uint32_t generations_ = 0;  // the last generation given: a slot's occupant gets the next
     std::uint32_t last_found_ = ~std::uint32_t{0};  // the slot the last segment went to (a hint, checked)
+    bool is_last_found(const FourTuple& tuple) const {
+        return last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == tuple;
+    }
     // The four-tuples prefetch() hashed, and their hashes, for receive() to take (the newest two).
     struct Prefetched {
         FourTuple tuple;
         std::uint64_t hash = 0;
     };
     std::array<Prefetched, 2> prefetched_{};
+    std::size_t prefetched_next_ = 0;
     // 256 KiB of index cells, about 16,000 connections or more: past this, many stacks' indexes (as a
     // benchmark's clients have) or one large one no longer stay in a core's cache.
     static constexpr std::size_t prefetch_index_bytes = 256 * 1024;
     bool index_outgrows_caches() const { return demux_.memory_bytes() >= prefetch_index_bytes; }
-    std::size_t prefetched_next_ = 0;
     tcp::FourTupleHash tuple_hash_;  // keyed with the secret: peers cannot aim at one chain
     stack::ConnectionIndex demux_;   // four-tuple -> slot, for TCBs until CLOSED (or TIME_WAIT compacted)
     // Local port -> the TCBs and TIME_WAIT entries on it: a flat array (256 KiB), O(1) with no hashing, and
@@ -393,7 +407,7 @@ void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
 Stack::Impl::Demux Stack::Impl::start_demux(const wire::Ipv4View& ip, std::uint16_t source_port,
                                             std::uint16_t destination_port) {
     Demux demux{{{ip.destination(), destination_port}, {ip.source(), source_port}}};
-    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == demux.tuple) {
+    if (is_last_found(demux.tuple)) {
         demux.last = last_found_;
         return demux;
     }
@@ -421,7 +435,7 @@ void Stack::Impl::prefetch(wire::Bytes packet) {
     const FourTuple tuple{{Ipv4Address{wire::load_be32(packet.data() + 16)}, wire::load_be16(packet.data() + header + 2)},
                           {Ipv4Address{wire::load_be32(packet.data() + 12)}, wire::load_be16(packet.data() + header)}};
     if (tuple.local.address != config_.address || tuple.local.port == 0) return;
-    if (last_found_ < slots_.size() && slots_[last_found_].hashed && slots_[last_found_].tcb->tuple() == tuple) return;
+    if (is_last_found(tuple)) return;
     Prefetched& p = prefetched_[prefetched_next_];
     prefetched_next_ = (prefetched_next_ + 1) % prefetched_.size();
     p.tuple = tuple;

@@ -67,8 +67,8 @@ struct TcpConfig {
     // virtio-net devices do this): new data then goes out in segments of up to this many bytes of payload,
     // rounded down to whole MSSes. Retransmissions, probes and anything sent while the peer SACKs stay one
     // MSS, and RACK still keeps one record per MSS. 0 (the default): no segment is longer than one MSS, as on
-    // an Ethernet wire. Capped at max_offload_segment. Receiving needs nothing: a segment of any length in
-    // the window is taken.
+    // an Ethernet wire. A Stack caps it at max_offload_segment. Receiving needs nothing: a segment of any
+    // length in the window is taken.
     std::uint32_t segmentation_offload = 0;
     ConnectionOptions defaults{};
 };

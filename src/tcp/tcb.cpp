@@ -474,7 +474,7 @@ std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.conf
 // Offload is for the steady stream only: in a loss recovery (or once the peer SACKs) every segment is one
 // MSS, so that the pipe and the scoreboard count what they always count.
 std::size_t Tcb::largest_segment(std::uint16_t mss) const {
-    const std::uint32_t offload = std::min(host_.config().segmentation_offload, max_offload_segment);
+    const std::uint32_t offload = host_.config().segmentation_offload;  // capped by the host
     if (offload < 2u * mss || scoreboard_ != nullptr || congestion_.in_recovery()) return mss;
     return offload / mss * mss;
 }
@@ -1322,9 +1322,10 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
             flow().rack.retransmitted(snd_nxt_, end, host_.now_us());
         } else {
             // One record per MSS, offloaded or not: loss is marked, and resent, an MSS at a time.
+            Rack& rack = flow().rack;
             for (Seq begin = snd_nxt_; begin != end;) {
                 const Seq piece_end = static_cast<std::uint32_t>(end - begin) > mss ? begin + mss : end;
-                flow().rack.sent(begin, piece_end, host_.now_us());
+                rack.sent(begin, piece_end, host_.now_us());
                 begin = piece_end;
             }
         }

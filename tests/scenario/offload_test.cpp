@@ -76,6 +76,11 @@ TEST(SegmentationOffload, SegmentsNeverExceedTheOffloadSizeInWholeMss) {
     t.expect_nothing();
 }
 
+TEST(SegmentationOffload, MoreThanAnIpv4PacketHolds_IsCappedByTheStack) {
+    Stack stack{offload_config(1'000'000)};
+    EXPECT_EQ(stack.config().tcp.segmentation_offload, tcp::max_offload_segment);
+}
+
 TEST(SegmentationOffload, LessThanTwoMss_IsNoOffload) {
     SegmentScript t{offload_config(2 * mss - 1)};
     Opened o = open_for_data(t);
