@@ -244,7 +244,12 @@ private:
 
     TraceEvent trace_event(TraceEvent::Type type, const Endpoint& local, std::optional<Endpoint> remote) const;
     void trace_segment(const FourTuple& tuple, Direction direction, const wire::TcpSegment& segment);
-    void trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to);
+    // `remote` by pointer (none for a listener): an optional built for the call, a byte written and the
+    // whole read back, was a store-forwarding stall on every state change, sink or not.
+    void trace_state(const Endpoint& local, const Endpoint* remote, State from, State to) {
+        if (trace_ != nullptr) record_state(local, remote, from, to);
+    }
+    void record_state(const Endpoint& local, const Endpoint* remote, State from, State to);
     void trace_drop(const FourTuple& tuple, const wire::TcpSegment& segment, std::string_view reason);
 
     static tcp::SipKey random_key() {
@@ -325,7 +330,7 @@ void Stack::Impl::advance_clock(std::uint64_t now) {
     time_waits_.expire(now, [this](const FourTuple& tuple) {
         ++counters_.TW;
         --port_users_[tuple.local.port];
-        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
+        trace_state(tuple.local, &tuple.remote, State::time_wait, State::closed);
     });
     reap();
 }
@@ -561,7 +566,7 @@ void Stack::Impl::listener_segment(ListenerSlot& listener, std::uint32_t listene
         ++counters_.TWRecycled;
         time_waits_.erase(tuple);
         --port_users_[tuple.local.port];
-        trace_state(tuple.local, tuple.remote, State::time_wait, State::closed);
+        trace_state(tuple.local, &tuple.remote, State::time_wait, State::closed);
         if (iss < *iss_floor) iss = *iss_floor;
     }
     std::uint32_t index = new_slot(tuple, tuple_hash, listener.options.connection.value_or(config_.tcp.defaults));
@@ -671,7 +676,7 @@ void Stack::Impl::leave_syn_queue(ListenerSlot& listener, std::uint32_t index) {
 }
 
 void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
-    trace_state(tcb.tuple().local, tcb.tuple().remote, from, to);
+    trace_state(tcb.tuple().local, &tcb.tuple().remote, from, to);
     const std::uint32_t index = tcb.host_index();
     ConnectionSlot& slot = slots_[index];
     if (slot.listener != 0 && from == State::syn_received) {
@@ -686,6 +691,8 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
     if (slot.lingering && tcb.close_complete()) end_linger(index);
     if (to == State::closed) unhash(index);
     if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
+    // Reaping files it at the end of this segment's processing, after our ACK: time enough for the loads.
+    if (to == State::time_wait || to == State::fin_wait_1) time_waits_.prefetch_insert(slot.tuple_hash);
 }
 
 void Stack::Impl::reap() {
@@ -698,7 +705,9 @@ void Stack::Impl::reap() {
         Tcb& tcb = *slot.tcb;
         if (tcb.state() != State::closed && tcb.state() != State::time_wait) continue;
         if (tcb.state() == State::time_wait) {
-            time_waits_.insert(tcb.time_wait_state(), tcb.time_wait_expiry_us(), slot.tuple_hash);
+            // Not there: the tuple is the connection's, still in the connection index (a tuple is in one or
+            // the other: connect() checks both, and a SYN that reopens a TIME_WAIT tuple erases its entry).
+            time_waits_.insert_new(tcb.time_wait_state(), tcb.time_wait_expiry_us(), slot.tuple_hash);
             ++port_users_[tcb.tuple().local.port];
         }
         unhash(index);
@@ -798,7 +807,7 @@ Result<Listener> Stack::Impl::listen(Endpoint local, int backlog, const ListenOp
     slot.backlog = static_cast<std::size_t>(backlog);
     slot.options = options;
     listener_index_[local] = index;
-    trace_state(local, std::nullopt, State::closed, State::listen);
+    trace_state(local, nullptr, State::closed, State::listen);
     return Listener{&owner_, index, slot.generation};
 }
 
@@ -826,7 +835,7 @@ void Stack::Impl::close_listener(std::uint32_t index) {
     listener_index_.erase(listener.local);
     listener.open = false;
     ++listener.generation;
-    trace_state(listener.local, std::nullopt, State::listen, State::closed);
+    trace_state(listener.local, nullptr, State::listen, State::closed);
     reap();
 }
 
@@ -891,9 +900,9 @@ void Stack::Impl::trace_segment(const FourTuple& tuple, Direction direction, con
     trace_->record(event);
 }
 
-void Stack::Impl::trace_state(const Endpoint& local, std::optional<Endpoint> remote, State from, State to) {
-    if (!trace_) return;
-    TraceEvent event = trace_event(TraceEvent::Type::state, local, remote);
+void Stack::Impl::record_state(const Endpoint& local, const Endpoint* remote, State from, State to) {
+    TraceEvent event =
+        trace_event(TraceEvent::Type::state, local, remote != nullptr ? std::optional{*remote} : std::nullopt);
     event.from = from;
     event.to = to;
     trace_->record(event);

@@ -85,19 +85,23 @@ TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t e
 
 TimeWaitEntry& TimeWaitTable::insert(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t h) {
     assert(h == hash(state.packed));
-    std::uint32_t number = lookup(state.packed, h);
-    if (number == none) {
-        if (size_ + std::size_t{1} > max_entries(capacity_)) {
-            if (capacity_ == max_capacity) throw std::length_error("TIME_WAIT table full");
-            const std::uint64_t grown = capacity_ < min_capacity ? min_capacity : capacity_ + capacity_ / 2;
-            rebuild(static_cast<std::uint32_t>(std::min<std::uint64_t>(grown, max_capacity)));
-        }
-        number = append_entry(state);
-        index_insert(h, number);
-    } else {
-        entry(number).state = state;
-        unlink(number);
+    const std::uint32_t number = lookup(state.packed, h);
+    if (number == none) return insert_new(state, expiry_us, h);
+    entry(number).state = state;
+    unlink(number);
+    arm(number, ceil_ms(expiry_us));
+    return entry(number);
+}
+
+TimeWaitEntry& TimeWaitTable::insert_new(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t h) {
+    assert(h == hash(state.packed) && lookup(state.packed, h) == none);
+    if (size_ + std::size_t{1} > max_entries(capacity_)) {
+        if (capacity_ == max_capacity) throw std::length_error("TIME_WAIT table full");
+        const std::uint64_t grown = capacity_ < min_capacity ? min_capacity : capacity_ + capacity_ / 2;
+        rebuild(static_cast<std::uint32_t>(std::min<std::uint64_t>(grown, max_capacity)));
     }
+    const std::uint32_t number = append_entry(state);
+    index_insert(h, number);
     arm(number, ceil_ms(expiry_us));
     return entry(number);
 }
@@ -221,9 +225,12 @@ std::uint32_t TimeWaitTable::position_of(std::uint32_t number) const {
 }
 
 void TimeWaitTable::index_insert(std::uint64_t h, std::uint32_t number) {
-    std::uint32_t carried = tag(h) | (number + 1);
+    index_place(home(h), tag(h) | (number + 1));
+}
+
+// Robin Hood insertion of a slot (tag and number, no distance yet) that belongs at `position`.
+void TimeWaitTable::index_place(std::uint32_t position, std::uint32_t carried) {
     std::uint32_t distance = 0;
-    std::uint32_t position = home(h);
     for (;;) {
         const std::uint32_t slot = index_[position];
         if (slot == 0) {
@@ -256,6 +263,8 @@ void TimeWaitTable::index_erase(std::uint32_t position) {
     }
 }
 
+// Every entry is filed again: a large index in the order of the entries' homes, so that its writes go
+// along the new index (in entry order each would miss the cache: the homes are random).
 void TimeWaitTable::rebuild(std::uint32_t capacity) {
     index_.reset();
     index_ = std::make_unique<std::uint32_t[]>(capacity);
@@ -263,7 +272,26 @@ void TimeWaitTable::rebuild(std::uint32_t capacity) {
     index_bits_ = static_cast<unsigned>(std::bit_width(max_entries(capacity)));
     number_mask_ = (std::uint32_t{1} << index_bits_) - 1;
     tag_mask_ = static_cast<std::uint32_t>(~((std::uint64_t{1} << (index_bits_ + distance_bits)) - 1));
-    for (std::uint32_t number = 0; number < size_; ++number) index_insert(hash(entry(number).state.packed), number);
+    if (size_ < sorted_rebuild_entries) {
+        for (std::uint32_t number = 0; number < size_; ++number) index_insert(hash(entry(number).state.packed), number);
+        return;
+    }
+    // Each entry as the 32 bits of its hash that choose its home, above its slot (tag and number): sorted
+    // by the top 16 of the 32 (two radix passes of 8 bits), the homes come in order to within
+    // capacity / 2^16 slots, a few cache lines.
+    std::vector<std::uint64_t> keys(size_), sorted(size_);
+    for (std::uint32_t number = 0; number < size_; ++number) {
+        const std::uint64_t h = hash(entry(number).state.packed);
+        keys[number] = (h >> 32) << 32 | tag(h) | (number + 1);
+    }
+    for (const unsigned shift : {48u, 56u}) {
+        std::array<std::uint32_t, 257> start{};
+        for (const std::uint64_t key : keys) ++start[((key >> shift) & 0xff) + 1];
+        for (std::size_t b = 1; b < start.size(); ++b) start[b] += start[b - 1];
+        for (const std::uint64_t key : keys) sorted[start[(key >> shift) & 0xff]++] = key;
+        keys.swap(sorted);
+    }
+    for (const std::uint64_t key : keys) index_place(home(key), static_cast<std::uint32_t>(key));
 }
 
 void TimeWaitTable::maybe_shrink() {

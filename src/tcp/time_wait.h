@@ -102,6 +102,17 @@ public:
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us);
     // The same, with the tuple's hash (FourTupleHash under this table's key) already known.
     TimeWaitEntry& insert(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t hash);
+    // Adds an entry for a tuple the caller knows is absent (as a connection's own, which cannot be in both
+    // the connection index and here): insert() without its search. The hash as above.
+    TimeWaitEntry& insert_new(const TimeWaitState& state, std::uint64_t expiry_us, std::uint64_t hash);
+    // Asks the CPU to start loading what inserting the tuple of this hash will touch first: its home slot in
+    // the index and the place of the next entry (a hint: nothing changes). Only while the table is larger
+    // than the caches are likely to hold (a prefetch has a cost of its own).
+    void prefetch_insert(std::uint64_t hash) const {
+        if (capacity_ < prefetch_capacity) return;
+        __builtin_prefetch(&index_[home(hash)], 1);
+        if (size_ < chunks_.size() * chunk_entries) __builtin_prefetch(&entry(size_), 1);
+    }
     // Starts the entry's 2*MSL again from now_us.
     void restart(TimeWaitEntry& entry, std::uint64_t now_us);
     // May the entry acknowledge, at now_us, a segment that carries nothing? At most once per
@@ -155,6 +166,8 @@ private:
     static constexpr std::uint32_t min_capacity = 16;
     static constexpr std::uint32_t max_capacity = std::uint32_t{1} << 26;
     static constexpr std::size_t max_entries(std::uint32_t capacity) { return capacity - capacity / 8; }
+    static constexpr std::uint32_t prefetch_capacity = 16 * 1024;  // an index of 64 KiB and 700 KiB of entries
+    static constexpr std::uint32_t sorted_rebuild_entries = 16 * 1024;  // fewer: the index stays in the cache
     std::uint64_t hash(const PackedTuple& packed) const { return hash_(packed.unpack()); }
     std::uint32_t home(std::uint64_t h) const {
         return static_cast<std::uint32_t>(((h >> 32) * capacity_) >> 32);
@@ -175,6 +188,7 @@ private:
     std::uint32_t lookup(const PackedTuple& packed, std::uint64_t h) const;
     std::uint32_t position_of(std::uint32_t number) const;
     void index_insert(std::uint64_t h, std::uint32_t number);
+    void index_place(std::uint32_t position, std::uint32_t carried);
     void index_erase(std::uint32_t position);
     void rebuild(std::uint32_t capacity);
     void maybe_shrink();

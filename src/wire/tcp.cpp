@@ -99,10 +99,10 @@ void TcpSegment::emit(MutableBytes out, Ipv4Address source, Ipv4Address destinat
     if (!payload.empty() && payload.data() != out.data() + header) {
         std::memmove(out.data() + header, payload.data(), payload.size());
     }
-    emit_header(out, header);
+    const ChecksumAccumulator header_sum = emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
     if (mode == ChecksumMode::full) {
-        accumulator.add_header(out.first(header));
+        accumulator.append(header_sum);
         accumulator.add(out.subspan(header, payload.size()));
         accumulator.store_checksum(out.data() + 16);
     } else {
@@ -114,25 +114,28 @@ void TcpSegment::emit_with_payload_sum(MutableBytes out, Ipv4Address source, Ipv
                                        const ChecksumAccumulator& payload_sum) const {
     const std::size_t header = header_size();
     assert(out.size() >= header + payload.size() && (payload.empty() || payload.data() == out.data() + header));
-    emit_header(out, header);
     ChecksumAccumulator accumulator = pseudo_header(source, destination, header + payload.size());
-    accumulator.add_header(out.first(header));  // whole 32-bit words: the payload's sum continues it
+    accumulator.append(emit_header(out, header));  // whole 32-bit words: the payload's sum continues it
     accumulator.append(payload_sum);
     accumulator.store_checksum(out.data() + 16);
 }
 
-void TcpSegment::emit_header(MutableBytes out, std::size_t header) const {
+ChecksumAccumulator TcpSegment::emit_header(MutableBytes out, std::size_t header) const {
+    // Named one by one, not in an array, which the compiler would build on the stack and read back whole.
+    const std::uint32_t ports = std::uint32_t{source_port} << 16 | destination_port;
+    const std::uint32_t offset_flags_window =
+        static_cast<std::uint32_t>(header / 4) << 28 | std::uint32_t{flags.bits} << 16 | window;
     std::byte* p = out.data();
-    store_be16(p, source_port);
-    store_be16(p + 2, destination_port);
+    store_be32(p, ports);
     store_be32(p + 4, seq.raw());
     store_be32(p + 8, ack.raw());
-    store_u8(p + 12, static_cast<std::uint8_t>(header / 4 << 4));
-    store_u8(p + 13, flags.bits);
-    store_be16(p + 14, window);
-    store_be16(p + 16, 0);
-    store_be16(p + 18, urgent_pointer);
-    options.emit(out.subspan(TcpView::min_header_size));
+    store_be32(p + 12, offset_flags_window);
+    store_be32(p + 16, urgent_pointer);  // the checksum field 0
+    std::uint64_t sum = std::uint64_t{ports} + seq.raw() + ack.raw() + offset_flags_window + urgent_pointer;
+    sum += options.emit(out.subspan(TcpView::min_header_size));  // fifteen 32-bit words at most: no carry out
+    ChecksumAccumulator accumulator;
+    accumulator.add_u16(checksum_detail::fold(sum));  // a sum of big-endian words as numbers: one such word
+    return accumulator;
 }
 
 bool operator==(const TcpSegment& a, const TcpSegment& b) {

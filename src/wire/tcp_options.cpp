@@ -119,17 +119,18 @@ void TcpOptions::add_sack_block(SackBlock block) {
     if (sack_block_count < max_sack_blocks) sack_blocks[sack_block_count++] = block;
 }
 
-void TcpOptions::emit(MutableBytes out) const {
+std::uint64_t TcpOptions::emit(MutableBytes out) const {
     assert(out.size() >= size());
     std::byte* p = out.data();
+    std::uint64_t sum = 0;  // at most ten 32-bit words: no carry out
     // Every option here takes a whole 32-bit word with its padding: one store for the four bytes.
-    auto put = [&p](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
-        store_be32(p, std::uint32_t{a} << 24 | std::uint32_t{b} << 16 | std::uint32_t{c} << 8 | d);
+    auto put_u32 = [&p, &sum](std::uint32_t value) {
+        store_be32(p, value);
+        sum += value;
         p += 4;
     };
-    auto put_u32 = [&p](std::uint32_t value) {
-        store_be32(p, value);
-        p += 4;
+    auto put = [&put_u32](std::uint8_t a, std::uint8_t b, std::uint8_t c, std::uint8_t d) {
+        put_u32(std::uint32_t{a} << 24 | std::uint32_t{b} << 16 | std::uint32_t{c} << 8 | d);
     };
     if (mss) put(tcp_option::mss, 4, static_cast<std::uint8_t>(*mss >> 8), static_cast<std::uint8_t>(*mss));
     if (timestamps) {
@@ -151,6 +152,7 @@ void TcpOptions::emit(MutableBytes out) const {
             put_u32(sack_blocks[i].right.raw());
         }
     }
+    return sum;
 }
 
 bool operator==(const TcpOptions& a, const TcpOptions& b) {

@@ -114,7 +114,9 @@ struct TcpOptions {
         return before + (blocks > 0 ? 4 + 8 * blocks : 0);
     }
     // Writes size() bytes into out.
-    void emit(MutableBytes out) const;
+    // Returns the sum of the 32-bit words written, as big-endian numbers: what the checksum needs of them,
+    // without reading back bytes just stored.
+    std::uint64_t emit(MutableBytes out) const;
 
     bool empty() const { return size() == 0; }
     void add_sack_block(SackBlock block);

@@ -438,6 +438,63 @@ TEST(TimeWaitTable, CollidingHashesUnderAFixedKey) {
     EXPECT_EQ(table.size(), 0u);
 }
 
+// A large index is rebuilt in the order of the entries' homes (as the table grows, and as it shrinks): every
+// entry stays findable, the clusters longer than a slot can record and the cluster that wraps round the
+// end of the index included. The ordinary entries go in through insert_new(), as the stack files them.
+TEST(TimeWaitTable, RebuildsOfALargeIndexKeepEveryEntry) {
+    std::vector<FourTuple> tuples = colliding(0xfff, 12, 300);
+    const std::vector<FourTuple> low = colliding(0x123, 12, 300);
+    tuples.insert(tuples.end(), low.begin(), low.end());
+    std::vector<std::pair<FourTuple, std::uint32_t>> clustered;  // and the snd_nxt each was given
+    const FourTupleHash hash{fixed_key};
+    TimeWaitTable table{fixed_key};
+    for (std::size_t k = 0; k < tuples.size(); ++k) {
+        clustered.emplace_back(tuples[k], static_cast<std::uint32_t>(k));
+        table.insert(state_of(tuples[k], static_cast<std::uint32_t>(k)), 60 * s);
+    }
+    constexpr std::uint32_t ordinary = 100'000;
+    constexpr std::uint32_t kept = 20'000;  // the last ones: fewer than a quarter of the grown index
+    auto ordinary_tuple = [](std::uint32_t n) { return tuple_of(10'000'000 + n); };
+    for (std::uint32_t n = 0; n < ordinary; ++n) {
+        const FourTuple tuple = ordinary_tuple(n);
+        table.insert_new(state_of(tuple, n), 60 * s + n, hash(tuple));
+    }
+    ASSERT_EQ(table.size(), clustered.size() + ordinary);
+    const std::size_t grown_capacity = table.index_capacity();
+    auto check = [&](std::uint32_t ordinary_from) {
+        for (const auto& [tuple, number] : clustered) {
+            const TimeWaitEntry* entry = table.find(tuple);
+            ASSERT_NE(entry, nullptr) << number;
+            ASSERT_EQ(entry->state.snd_nxt, Seq{number});
+        }
+        for (std::uint32_t n = 0; n < ordinary; ++n) {
+            const TimeWaitEntry* entry = table.find(ordinary_tuple(n));
+            if (n < ordinary_from) {
+                ASSERT_EQ(entry, nullptr) << n;
+            } else {
+                ASSERT_NE(entry, nullptr) << n;
+                ASSERT_EQ(entry->state.snd_nxt, Seq{n});
+                ASSERT_EQ(table.expiry(*entry), ceil_ms(60 * s + n));
+            }
+        }
+    };
+    check(0);
+    // Down to 20k ordinary entries: the index shrinks, rebuilt from over 16k entries (in order).
+    for (std::uint32_t n = 0; n < ordinary - kept; ++n) table.erase(ordinary_tuple(n));
+    EXPECT_LT(table.index_capacity(), grown_capacity / 2);
+    check(ordinary - kept);
+    // The clusters erased in a scrambled order, each step leaving the rest findable.
+    TestRandom random{11};
+    for (std::size_t k = clustered.size(); k > 1; --k) std::swap(clustered[k - 1], clustered[random.below(k)]);
+    while (!clustered.empty()) {
+        table.erase(clustered.back().first);
+        ASSERT_EQ(table.find(clustered.back().first), nullptr);
+        clustered.pop_back();
+        if (clustered.size() % 100 == 0) check(ordinary - kept);
+    }
+    EXPECT_EQ(table.size(), kept);
+}
+
 // The same key and the same calls give the same table: its index size and the order entries expire in.
 TEST(TimeWaitTable, DeterministicUnderAFixedKey) {
     auto run = [] {
