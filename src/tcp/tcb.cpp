@@ -223,6 +223,7 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         std::uint32_t window_before = rcv_wnd();
         receive_buffer.copy_out(0, out.first(n));
         receive_buffer.consume(n);
+        receive_queued_ -= static_cast<std::uint32_t>(n);
         // Drained: the buffer goes back to the pool, unless bytes are held ahead of RCV.NXT.
         if (receive_buffer.empty() && out_of_order_ == nullptr) receive_buffer.release();
         // RFC 9293 3.8.6.2.2 (receiver-side SWS avoidance): announce the opened window once it has grown
@@ -846,6 +847,7 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     }
     const bool fills_a_gap = out_of_order_ != nullptr;
     std::size_t taken = flow().receive_buffer.push(payload);
+    receive_queued_ += static_cast<std::uint32_t>(taken);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
     bytes_received_ += taken;
     acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
@@ -853,6 +855,7 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     if (out_of_order_ == nullptr) return;
     while (auto end = out_of_order_->take_from(rcv_nxt_)) {
         flow_->receive_buffer.commit_ahead(static_cast<std::uint32_t>(*end - rcv_nxt_));
+        receive_queued_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         bytes_received_ += static_cast<std::uint32_t>(*end - rcv_nxt_);
         rcv_nxt_ = *end;
     }

@@ -3,6 +3,7 @@
 // (section 3.10): user calls, segment arrival and timeouts. Sans-I/O: it reads the time, sends segments
 // and arms timers only through its TcbHost.
 
+#include <cassert>
 #include <cstdint>
 #include <system_error>
 
@@ -191,7 +192,10 @@ public:
     std::error_code set_options(const ConnectionOptions& options);
     // Bytes in the send buffer (from SND.UNA on) and in the receive buffer (not yet read).
     std::size_t send_queued() const { return flow_ != nullptr ? flow_->send_buffer.size() : 0; }
-    std::size_t receive_queued() const { return flow_ != nullptr ? flow_->receive_buffer.size() : 0; }
+    std::size_t receive_queued() const {
+        assert(receive_queued_ == (flow_ != nullptr ? flow_->receive_buffer.size() : 0));
+        return receive_queued_;
+    }
     // Copies bytes of the send buffer, `offset` bytes after its front, for the host to put in a segment,
     // and adds them to the segment's checksum as it goes.
     void copy_send_data(std::size_t offset, wire::MutableBytes out, wire::ChecksumAccumulator& sum) const {
@@ -405,6 +409,9 @@ private:
     // Receive sequence space.
     wire::Seq irs_;
     wire::Seq rcv_nxt_;
+    // Bytes of the receive buffer up to RCV.NXT not yet read (the Flow's receive_buffer.size()), kept here
+    // beside RCV.NXT: readable() and the window read this line, not the Flow's.
+    std::uint32_t receive_queued_ = 0;
 
     // Present while data moves (see Flow); use flow() to have one.
     Flow* flow_ = nullptr;
