@@ -37,9 +37,9 @@ struct Counters {
     std::uint64_t TCPDSACKOldSent = 0;   // D-SACK blocks sent for data below RCV.NXT
     std::uint64_t TCPDSACKOfoSent = 0;   // D-SACK blocks sent for data already held out of order
     std::uint64_t TCPSACKDiscard = 0;    // SACK blocks ignored as invalid
-    std::uint64_t TCPSACKReneging = 0;
+    std::uint64_t TCPSACKReneging = 0;       // the peer discarded data it had SACKed (RFC 2018 section 8)
     std::uint64_t TCPKeepAlive = 0;          // keepalive probes sent
-    std::uint64_t TCPKeepAliveTimeouts = 0;  // connections reset after their keepalive probes went unanswered   // the peer discarded data it had SACKed (RFC 2018 section 8)
+    std::uint64_t TCPKeepAliveTimeouts = 0;  // connections reset after their keepalive probes went unanswered
     std::uint64_t TCPChallengeACKLimit = 0;  // challenge ACKs not sent: over the rate limit
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)
@@ -49,5 +49,34 @@ struct Counters {
     std::uint64_t TCPOFOQueue = 0;         // segments held out of order
     std::uint64_t TCPOFODrop = 0;          // out-of-order segments dropped: no room to hold them
 };
+
+// Every counter with its name, in the order above: visit(name, value).
+template <class Visit>
+void for_each_counter(const Counters& c, Visit&& visit) {
+    struct Named {
+        const char* name;
+        std::uint64_t Counters::*field;
+    };
+#define TCPP_COUNTER(name) Named{#name, &Counters::name}
+    static constexpr Named all[] = {
+        TCPP_COUNTER(ActiveOpens), TCPP_COUNTER(PassiveOpens), TCPP_COUNTER(AttemptFails),
+        TCPP_COUNTER(EstabResets), TCPP_COUNTER(CurrEstab), TCPP_COUNTER(InSegs), TCPP_COUNTER(OutSegs),
+        TCPP_COUNTER(RetransSegs), TCPP_COUNTER(InErrs), TCPP_COUNTER(OutRsts), TCPP_COUNTER(InCsumErrors),
+        TCPP_COUNTER(ListenOverflows), TCPP_COUNTER(ListenDrops), TCPP_COUNTER(TCPTimeouts),
+        TCPP_COUNTER(TCPAbortOnData), TCPP_COUNTER(TCPAbortOnClose), TCPP_COUNTER(TCPAbortOnTimeout),
+        TCPP_COUNTER(TCPChallengeACK), TCPP_COUNTER(TCPSYNChallenge), TCPP_COUNTER(TCPRenoRecovery),
+        TCPP_COUNTER(TCPSackRecovery), TCPP_COUNTER(TCPFastRetrans), TCPP_COUNTER(TCPLossProbes),
+        TCPP_COUNTER(TCPRackLoss), TCPP_COUNTER(TCPLossProbeRecovery), TCPP_COUNTER(TCPDSACKRecv),
+        TCPP_COUNTER(TCPDSACKOldSent), TCPP_COUNTER(TCPDSACKOfoSent), TCPP_COUNTER(TCPSACKDiscard),
+        TCPP_COUNTER(TCPSACKReneging), TCPP_COUNTER(TCPKeepAlive), TCPP_COUNTER(TCPKeepAliveTimeouts),
+        TCPP_COUNTER(TCPChallengeACKLimit), TCPP_COUNTER(TW), TCPP_COUNTER(TWRecycled),
+        TCPP_COUNTER(TCPWinProbe), TCPP_COUNTER(TCPACKSkippedSeq), TCPP_COUNTER(PAWSEstab),
+        TCPP_COUNTER(TCPOFOQueue), TCPP_COUNTER(TCPOFODrop),
+    };
+#undef TCPP_COUNTER
+    static_assert(sizeof(all) / sizeof(all[0]) * sizeof(std::uint64_t) == sizeof(Counters),
+                  "every counter is listed here");
+    for (const Named& n : all) visit(n.name, c.*n.field);
+}
 
 }  // namespace tcpp::tcp

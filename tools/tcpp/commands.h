@@ -11,5 +11,7 @@ void add_decode_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
 // `tcpp bench MODE`: end-to-end benchmarks (transfer, churn, rr, idle), tcpp at both ends.
 void add_bench_command(CLI::App& app, int& exit_code);
+// `tcpp serve --tun IF --addr A/N --port P`: a server on a real link, until Ctrl-C.
+void add_serve_command(CLI::App& app, int& exit_code);
 
 }  // namespace tcpp::tool

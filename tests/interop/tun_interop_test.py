@@ -1,0 +1,338 @@
+#!/usr/bin/env python3
+"""tcpp against the Linux kernel over a TUN device.
+
+Each test makes a network namespace of its own (and always deletes it), starts `tcpp serve` inside it on a
+TUN device with 10.0.0.2/24, gives the kernel's side of the device 10.0.0.1/24, and runs Linux sockets in
+the same namespace against tcpp. No traffic leaves the namespace.
+
+Needs root and /dev/net/tun: without either every test is skipped, saying why; under CI (CI=true), where
+both must be present, their absence fails the run instead.
+
+    tun_interop_test.py PATH/TO/tcpp [unittest options]
+"""
+
+import hashlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+TCPP = None  # set from argv
+SERVER = "10.0.0.2"
+HOST_SIDE = "10.0.0.1/24"
+WAIT = 20  # seconds: the bound on any one wait in these tests
+
+
+def missing_requirement():
+    if os.geteuid() != 0:
+        return "needs root (network namespaces and a TUN device)"
+    if not os.path.exists("/dev/net/tun"):
+        return "needs /dev/net/tun (modprobe tun)"
+    if subprocess.run(["ip", "netns", "list"], capture_output=True).returncode != 0:
+        return "needs iproute2 with network namespaces (ip netns)"
+    return None
+
+
+class Namespace:
+    """A network namespace made for one test and deleted after it, whatever happens."""
+
+    count = 0
+
+    def __init__(self):
+        Namespace.count += 1
+        self.name = f"tcpp-it-{os.getpid()}-{Namespace.count}"
+
+    def __enter__(self):
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.run("ip", "link", "set", "lo", "up")
+        # No IPv6 on the devices made here: the kernel's router solicitations would only be ignored by
+        # tcpp (IPv4 only), and would clutter the captures.
+        self.run("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1", check=False)
+        return self
+
+    def __exit__(self, *exc):
+        subprocess.run(["ip", "netns", "del", self.name], capture_output=True)
+        return False
+
+    def command(self, *args):
+        return ["ip", "netns", "exec", self.name, *args]
+
+    def run(self, *args, check=True):
+        return subprocess.run(self.command(*args), check=check, capture_output=True, text=True, timeout=WAIT)
+
+    def python(self, code, *args):
+        """Runs Python code in the namespace (sockets are then the namespace's); its stdout, stripped."""
+        done = subprocess.run(self.command(sys.executable, "-c", code, *args), capture_output=True, text=True,
+                              timeout=WAIT * 3)
+        if done.returncode != 0:
+            raise AssertionError(f"client failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+
+class Serve:
+    """`tcpp serve` running in a namespace, on tun0 with 10.0.0.2/24; the host side given 10.0.0.1/24."""
+
+    def __init__(self, ns, *options, port=7):
+        self.ns = ns
+        self.port = port
+        self.process = subprocess.Popen(
+            ns.command(TCPP, "serve", "--tun", "tun0", "--addr", f"{SERVER}/24", "--port", str(port), *options),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The device exists once serve says it listens.
+        line = self.process.stdout.readline()
+        if "tcpp serve:" not in line:
+            self.process.kill()
+            raise AssertionError(f"tcpp serve did not start: {line} {self.process.stderr.read()}")
+        ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        ns.run("ip", "link", "set", "tun0", "up")
+
+    def stop(self):
+        """Ctrl-C; its output after the first line (the counters)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            out, err = self.process.communicate(timeout=WAIT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            out, err = self.process.communicate()
+            raise AssertionError("tcpp serve did not stop on SIGINT")
+        return self.process.returncode, out, err
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        return False
+
+
+def counters(output):
+    """The counters serve printed when it stopped, by name."""
+    found = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            found[parts[0]] = int(parts[1])
+    return found
+
+
+ECHO_CLIENT = r"""
+import hashlib, os, socket, sys, threading
+size = int(sys.argv[1])
+data = os.urandom(size)
+s = socket.create_connection(("10.0.0.2", 7), timeout=20)
+got = bytearray()
+def read():
+    while True:
+        b = s.recv(65536)
+        if not b:
+            break
+        got.extend(b)
+reader = threading.Thread(target=read)
+reader.start()
+s.sendall(data)
+s.shutdown(socket.SHUT_WR)   # half close: we still read the echo
+reader.join(20)
+port = s.getsockname()[1]
+s.close()
+print(len(got), hashlib.sha256(data).hexdigest() == hashlib.sha256(bytes(got)).hexdigest(), port)
+"""
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class TunInterop(unittest.TestCase):
+
+    def test_echo_10_mib_intact_and_linux_closes_first_into_time_wait(self):
+        with Namespace() as ns, Serve(ns) as serve:
+            received, same, port = ns.python(ECHO_CLIENT, str(10 << 20)).split()
+            self.assertEqual(int(received), 10 << 20)
+            self.assertEqual(same, "True")
+            # Linux sent the first FIN (shutdown after sending), so Linux holds TIME_WAIT.
+            states = ns.run("ss", "-tan", "state", "time-wait").stdout
+            self.assertIn(f"10.0.0.1:{port}", states)
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            c = counters(out)
+            self.assertEqual(c.get("PassiveOpens"), 1)
+            self.assertGreater(c.get("InSegs", 0), (10 << 20) // 1460)
+            self.assertNotIn("InErrs", c)  # every segment from Linux checked out
+
+    def test_two_hundred_concurrent_connections(self):
+        client = r"""
+import socket, os
+conns = [socket.create_connection(("10.0.0.2", 7), timeout=20) for _ in range(200)]
+payloads = [os.urandom(1000 + i) for i in range(200)]
+for c, p in zip(conns, payloads):
+    c.sendall(p)
+ok = 0
+for c, p in zip(conns, payloads):
+    got = b""
+    while len(got) < len(p):
+        b = c.recv(65536)
+        if not b:
+            break
+        got += b
+    ok += got == p
+    c.close()
+print(ok)
+"""
+        with Namespace() as ns, Serve(ns) as serve:
+            self.assertEqual(ns.python(client), "200")
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertEqual(counters(out).get("PassiveOpens"), 200)
+
+    def test_a_port_nobody_listens_on_is_refused(self):
+        client = r"""
+import socket
+try:
+    socket.create_connection(("10.0.0.2", 9), timeout=10)
+    print("connected")
+except ConnectionRefusedError:
+    print("refused")
+"""
+        with Namespace() as ns, Serve(ns) as serve:
+            self.assertEqual(ns.python(client), "refused")
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertGreaterEqual(counters(out).get("OutRsts", 0), 1)
+
+    def test_linger_zero_aborts_and_linux_reads_econnreset(self):
+        client = r"""
+import socket
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+s.sendall(b"ping")
+got = b""
+while len(got) < 4:
+    got += s.recv(16)
+s.shutdown(socket.SHUT_WR)   # serve closes once it has echoed everything and seen our FIN
+try:
+    more = s.recv(16)
+    print("eof" if more == b"" else "data")
+except ConnectionResetError:
+    print("reset", got.decode())
+"""
+        with Namespace() as ns, Serve(ns, "--linger", "0") as serve:
+            self.assertEqual(ns.python(client), "reset ping")
+            # No TIME_WAIT on either side: the RST ended it.
+            self.assertEqual(ns.run("ss", "-tan", "state", "time-wait").stdout.count("10.0.0.2"), 0)
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertGreaterEqual(counters(out).get("OutRsts", 0), 1)
+
+    def test_trace_and_pcap_of_a_real_connection(self):
+        import json
+        import tempfile
+        client = r"""
+import socket
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+s.sendall(b"hello")
+s.shutdown(socket.SHUT_WR)
+got = b""
+while True:
+    b = s.recv(16)
+    if not b:
+        break
+    got += b
+print(got.decode())
+"""
+        with tempfile.TemporaryDirectory() as tmp, Namespace() as ns:
+            trace, pcap = os.path.join(tmp, "run.jsonl"), os.path.join(tmp, "run.pcap")
+            before = time.time()
+            with Serve(ns, "--trace", trace, "--pcap", pcap) as serve:
+                self.assertEqual(ns.python(client), "hello")
+                code, out, err = serve.stop()
+                self.assertEqual(code, 0, err)
+            with open(trace) as lines:
+                events = [json.loads(line) for line in lines]
+            states = [(e["from"], e["to"]) for e in events if e.get("type") == "state"]
+            for step in [("CLOSED", "LISTEN"), ("CLOSED", "SYN_RECEIVED"), ("SYN_RECEIVED", "ESTABLISHED"),
+                         ("ESTABLISHED", "CLOSE_WAIT"), ("CLOSE_WAIT", "LAST_ACK"), ("LAST_ACK", "CLOSED"),
+                         ("LISTEN", "CLOSED")]:
+                self.assertIn(step, states)
+            # Wall-clock times, within this test's run.
+            self.assertTrue(all(before - 1 <= e["t_us"] / 1e6 <= time.time() + 1 for e in events))
+            decoded = subprocess.run([TCPP, "decode", pcap], capture_output=True, text=True, timeout=WAIT)
+            self.assertEqual(decoded.returncode, 0, decoded.stderr)
+            lines = [line for line in decoded.stdout.splitlines() if "10.0.0.2.7" in line]
+            self.assertIn("[S]", lines[0])       # Linux's SYN first
+            self.assertIn("[S.]", lines[1])      # then tcpp's SYN,ACK
+            self.assertNotIn("bad", decoded.stdout.lower())
+            self.assertNotIn("malformed", decoded.stdout.lower())
+
+    def test_ctrl_c_closes_open_connections_gracefully(self):
+        client = r"""
+import socket, time
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+s.sendall(b"hello")
+got = b""
+while len(got) < 5:
+    got += s.recv(16)
+print("ready", flush=True)
+# serve is interrupted now: its FIN arrives as end of stream
+end = s.recv(16)
+print("eof" if end == b"" else "data")
+"""
+        with Namespace() as ns, Serve(ns) as serve:
+            process = subprocess.Popen(ns.command(sys.executable, "-c", client), stdout=subprocess.PIPE, text=True)
+            self.assertEqual(process.stdout.readline().strip(), "ready")
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            rest, _ = process.communicate(timeout=WAIT)
+            self.assertEqual(rest.strip(), "eof")
+            self.assertIn("1 connections accepted, 0 still open", out)
+
+
+class BadInput(unittest.TestCase):
+    """Errors a user makes: a one-line message and a non-zero exit, never a crash or a hang."""
+
+    def run_tcpp(self, *args, user=None):
+        command = [TCPP, *args]
+        if user is not None:
+            command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "--inh-caps=-all", *command]
+        return subprocess.run(command, capture_output=True, text=True, timeout=WAIT)
+
+    def test_malformed_address(self):
+        done = self.run_tcpp("serve", "--tun", "tcppx0", "--addr", "10.0.0.300/24", "--port", "7")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("is not an IPv4 address", done.stderr)
+        self.assertEqual(done.stderr.count("\n"), 1)
+
+    def test_bad_prefix_and_port(self):
+        self.assertEqual(self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/33", "--port", "7").returncode, 2)
+        done = self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/24", "--port", "70000")
+        self.assertNotEqual(done.returncode, 0)
+        self.assertIn("port", done.stderr)
+
+    def test_unknown_option(self):
+        done = self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/24", "--port", "7", "--bogus")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("bogus", done.stderr)
+
+    def test_a_bad_device_name(self):
+        done = self.run_tcpp("serve", "--tun", "a/b", "--addr", "10.0.0.2/24", "--port", "7")
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("not a usable name", done.stderr)
+
+    @unittest.skipIf(os.geteuid() != 0, "needs root, to drop to an unprivileged user")
+    def test_no_privilege_says_which(self):
+        done = self.run_tcpp("serve", "--tun", "tcppnopriv0", "--addr", "10.0.0.2/24", "--port", "7", user=65534)
+        self.assertEqual(done.returncode, 1)
+        self.assertIn("CAP_NET_ADMIN", done.stderr)
+
+
+if __name__ == "__main__":
+    TCPP = os.path.abspath(sys.argv.pop(1))
+    reason = missing_requirement()
+    if reason:
+        if os.environ.get("CI") == "true":
+            print(f"tun_interop_test: under CI these tests must run, but: {reason}", file=sys.stderr)
+            sys.exit(1)
+        print(f"tun_interop_test: the tests over TUN are skipped: {reason}", file=sys.stderr)
+    unittest.main(verbosity=2)
