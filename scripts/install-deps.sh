@@ -9,7 +9,7 @@ packages=(
     libpcap-dev libfmt-dev libcli11-dev libssl-dev python3
     tshark
     ethtool  # bench/compare-linux.sh turns Linux's loopback offloads off for its no-offload transfer
-    iproute2 util-linux procps  # the interop tests: ip netns, setpriv, sysctl
+    iproute2 util-linux procps iputils-ping nftables  # the interop tests: ip netns, setpriv, sysctl, ping, nft
 )
 
 missing=()

@@ -20,6 +20,7 @@
 #include "tcp/isn.h"
 #include "tcp/tcb.h"
 #include "tcp/time_wait.h"
+#include "wire/icmpv4.h"
 #include "wire/ipv4.h"
 #include "wire/tcp.h"
 
@@ -217,6 +218,7 @@ private:
     };
     Demux start_demux(const wire::Ipv4View& ip, std::uint16_t source_port, std::uint16_t destination_port);
     void segment_arrived(const wire::TcpView& view, const Demux& demux);
+    void icmp_arrived(const wire::Ipv4View& ip);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
                           std::uint64_t tuple_hash, const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
@@ -383,9 +385,12 @@ bool Stack::Impl::allow_challenge_ack() {
 void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
     advance_clock(now);
     auto ip = wire::Ipv4View::parse(packet);
-    if (!ip || ip->destination() != config_.address || ip->is_fragment() || ip->protocol() != wire::ip_protocol::tcp) {
-        return;  // IP input proper (ICMP, fragments, other protocols) comes with the real links
+    if (!ip || ip->destination() != config_.address || ip->is_fragment()) return;  // fragments: not yet
+    if (ip->protocol() == wire::ip_protocol::icmp) {
+        icmp_arrived(*ip);
+        return;
     }
+    if (ip->protocol() != wire::ip_protocol::tcp) return;
     // The ports come before the TCP header is checked (a segment too short to hold them is dropped by that
     // check below): the index lookup can then start while the checksum is verified.
     const wire::Bytes transport = ip->payload();
@@ -602,6 +607,35 @@ void Stack::Impl::send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8
     segment.flags.bits = flags;
     segment.window = window;
     emit_packet(tuple, segment, nullptr, 0, 0);
+}
+
+// ICMP (RFC 792, RFC 1122 3.2.2): an echo request is answered with the same identifier, sequence and data
+// (so `ping` works); the rest is counted, and for now goes no further.
+void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
+    ++counters_.IcmpInMsgs;
+    auto icmp = wire::Icmpv4View::parse(ip.payload());
+    if (!icmp) {
+        ++counters_.IcmpInErrors;
+        return;
+    }
+    const wire::Icmpv4Header header = wire::Icmpv4Header::from(*icmp);
+    if (header.type == wire::icmp_type::destination_unreachable) ++counters_.IcmpInDestUnreachs;
+    if (header.type != wire::icmp_type::echo_request || header.code != 0) return;
+    ++counters_.IcmpInEchos;
+    const std::size_t total = wire::Ipv4Header::size() + icmp->bytes().size();
+    wire::MutableBytes buffer = output_.reserve();
+    if (total > buffer.size() || total > config_.mtu) return;  // larger than we send: it came in fragments
+    wire::Ipv4Header reply;
+    reply.identification = ip_identification_++;
+    reply.protocol = wire::ip_protocol::icmp;
+    reply.source = config_.address;
+    reply.destination = ip.source();
+    reply.payload_length = static_cast<std::uint16_t>(icmp->bytes().size());
+    reply.emit(buffer);
+    wire::Icmpv4Header::echo_reply(header.identifier(), header.sequence())
+        .emit(buffer.subspan(wire::Ipv4Header::size()), icmp->body());
+    output_.commit(total);
+    ++counters_.IcmpOutEchoReps;
 }
 
 void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb,

@@ -1,5 +1,6 @@
 #pragma once
-// The stack's counters, named as Linux names them (netstat -s, /proc/net/snmp and netstat).
+// The stack's counters, named as Linux names them (netstat -s, /proc/net/snmp and netstat); ICMP's with the
+// prefix Icmp, as they share the one struct.
 
 #include <cstdint>
 
@@ -48,6 +49,12 @@ struct Counters {
     std::uint64_t PAWSEstab = 0;           // segments dropped by PAWS (RFC 7323 section 5)
     std::uint64_t TCPOFOQueue = 0;         // segments held out of order
     std::uint64_t TCPOFODrop = 0;          // out-of-order segments dropped: no room to hold them
+    // Icmp: (Linux's Icmp: line, the prefix added)
+    std::uint64_t IcmpInMsgs = 0;          // ICMP messages to us, those in error included
+    std::uint64_t IcmpInErrors = 0;        // ... malformed, or failing their checksum
+    std::uint64_t IcmpInEchos = 0;         // echo requests
+    std::uint64_t IcmpOutEchoReps = 0;     // echo replies sent
+    std::uint64_t IcmpInDestUnreachs = 0;  // destination unreachable
 };
 
 // Every counter with its name, in the order above: visit(name, value).
@@ -71,7 +78,9 @@ void for_each_counter(const Counters& c, Visit&& visit) {
         TCPP_COUNTER(TCPSACKReneging), TCPP_COUNTER(TCPKeepAlive), TCPP_COUNTER(TCPKeepAliveTimeouts),
         TCPP_COUNTER(TCPChallengeACKLimit), TCPP_COUNTER(TW), TCPP_COUNTER(TWRecycled),
         TCPP_COUNTER(TCPWinProbe), TCPP_COUNTER(TCPACKSkippedSeq), TCPP_COUNTER(PAWSEstab),
-        TCPP_COUNTER(TCPOFOQueue), TCPP_COUNTER(TCPOFODrop),
+        TCPP_COUNTER(TCPOFOQueue), TCPP_COUNTER(TCPOFODrop), TCPP_COUNTER(IcmpInMsgs),
+        TCPP_COUNTER(IcmpInErrors), TCPP_COUNTER(IcmpInEchos), TCPP_COUNTER(IcmpOutEchoReps),
+        TCPP_COUNTER(IcmpInDestUnreachs),
     };
 #undef TCPP_COUNTER
     static_assert(sizeof(all) / sizeof(all[0]) * sizeof(std::uint64_t) == sizeof(Counters),

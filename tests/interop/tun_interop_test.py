@@ -266,6 +266,86 @@ print(got.decode())
             self.assertNotIn("bad", decoded.stdout.lower())
             self.assertNotIn("malformed", decoded.stdout.lower())
 
+    def test_ping_is_answered(self):
+        with Namespace() as ns, Serve(ns) as serve:
+            done = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1000", SERVER, check=False)
+            self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+            self.assertIn("3 received", done.stdout)
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertEqual(counters(out).get("IcmpOutEchoReps"), 3)
+
+    def test_tcpp_closes_first_holds_time_wait_and_re_acks_a_resent_fin(self):
+        import json
+        import tempfile
+        client = r"""
+import socket, time
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+banner = b""
+while True:
+    b = s.recv(256)
+    if not b:
+        break
+    banner += b
+port = s.getsockname()[1]
+s.close()   # our FIN after tcpp's: tcpp's ACK of it is the one dropped
+print(port, banner.decode().strip())
+"""
+        with tempfile.TemporaryDirectory() as tmp, Namespace() as ns:
+            trace = os.path.join(tmp, "run.jsonl")
+            with Serve(ns, "--app", "banner", "--trace", trace) as serve:
+                # The kernel drops the first pure ACK from tcpp: the one that acknowledges Linux's FIN.
+                ns.run("nft", "add table inet drop_once")
+                ns.run("nft", "add chain inet drop_once input { type filter hook input priority 0; }")
+                ns.run("nft", "add rule inet drop_once input ip saddr 10.0.0.2 tcp flags == ack "
+                              "quota until 60 bytes counter drop")
+                port, greeting = ns.python(client).split(" ", 1)
+                self.assertIn("greets 10.0.0.1:" + port, greeting)
+                # Linux is in LAST_ACK until its FIN, sent again after its RTO, is acknowledged.
+                deadline = time.time() + WAIT
+                while time.time() < deadline:
+                    if f":{port} " not in ns.run("ss", "-tan").stdout:
+                        break
+                    time.sleep(0.1)
+                self.assertNotIn(f":{port} ", ns.run("ss", "-tan").stdout)
+                dropped = ns.run("nft", "list chain inet drop_once input").stdout
+                self.assertIn("packets 1 ", dropped)
+                code, out, err = serve.stop()
+                self.assertEqual(code, 0, err)
+                self.assertNotIn("OutRsts", counters(out))  # TIME_WAIT answered with an ACK, not an RST
+                self.assertIn("1 in TIME_WAIT", out)
+            with open(trace) as lines:
+                events = [json.loads(line) for line in lines]
+            mine = [e for e in events if e["conn"] == f"10.0.0.2:7-10.0.0.1:{port}"]
+            states = [e["to"] for e in mine if e["type"] == "state"]
+            # Our FIN first (FIN_WAIT_1); Linux's FIN came with the ACK of ours: straight to TIME_WAIT.
+            self.assertEqual(states[-2:], ["FIN_WAIT_1", "TIME_WAIT"])
+            segments = [e for e in mine if e["type"] == "segment"]
+            fins_in = [e for e in segments if e["dir"] == "in" and "FIN" in e["flags"].split(",")]
+            acks_out = [e for e in segments if e["dir"] == "out" and e["flags"] == "ACK"]
+            self.assertEqual(len(fins_in), 2)   # Linux's FIN, and the same FIN again
+            self.assertEqual(len(acks_out), 2)  # our ACK of each: the second from TIME_WAIT
+            self.assertEqual(fins_in[0]["seq"], fins_in[1]["seq"])
+
+    def test_loss_made_by_the_kernel_data_still_intact(self):
+        with Namespace() as ns, Serve(ns) as serve:
+            # nftables on the kernel's side drops 5% of the packets each way, at random.
+            ns.run("nft", "add table inet lossy")
+            ns.run("nft", "add chain inet lossy input { type filter hook input priority 0; }")
+            ns.run("nft", "add chain inet lossy output { type filter hook output priority 0; }")
+            ns.run("nft", "add rule inet lossy input ip saddr 10.0.0.2 numgen random mod 100 < 5 counter drop")
+            ns.run("nft", "add rule inet lossy output ip daddr 10.0.0.2 numgen random mod 100 < 5 counter drop")
+            received, same, port = ns.python(ECHO_CLIENT, str(2 << 20)).split()
+            self.assertEqual((int(received), same), (2 << 20, "True"))
+            rules = ns.run("nft", "list table inet lossy").stdout
+            dropped = [int(word) for line in rules.splitlines() if "drop" in line
+                       for word, before in zip(line.split()[1:], line.split()) if before == "packets"]
+            self.assertEqual(len(dropped), 2)
+            self.assertTrue(all(d > 0 for d in dropped), rules)
+            code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertGreater(counters(out).get("RetransSegs", 0), 0)
+
     def test_ctrl_c_closes_open_connections_gracefully(self):
         client = r"""
 import socket, time
@@ -286,7 +366,7 @@ print("eof" if end == b"" else "data")
             self.assertEqual(code, 0, err)
             rest, _ = process.communicate(timeout=WAIT)
             self.assertEqual(rest.strip(), "eof")
-            self.assertIn("1 connections accepted, 0 still open", out)
+            self.assertIn("1 connections accepted, 0 still open, 1 in TIME_WAIT", out)  # we closed first
 
 
 class BadInput(unittest.TestCase):

@@ -1,5 +1,5 @@
 // `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application
-// (echo or discard) for every connection, until Ctrl-C; then every connection is closed gracefully and the
+// (echo, discard, or banner: one line, then the server closes first) for every connection, until Ctrl-C; then every connection is closed gracefully and the
 // stack's counters are printed.
 
 #include <cerrno>
@@ -24,7 +24,7 @@
 namespace tcpp::tool {
 namespace {
 
-enum class App { echo, discard };
+enum class App { echo, discard, banner };
 
 struct ServeOptions {
     std::string tun;
@@ -145,7 +145,7 @@ int serve(const ServeOptions& options) {
         fmt::print(stderr, "tcpp serve: --port must be 1 to 65535\n");
         return 2;
     }
-    const App app = options.app == "echo" ? App::echo : App::discard;
+    const App app = options.app == "echo" ? App::echo : options.app == "discard" ? App::discard : App::banner;
 
     auto opened = link::open_tun(options.tun, link::Framing::ip);
     if (!opened) {
@@ -214,9 +214,19 @@ int serve(const ServeOptions& options) {
         }
         if (!stop_deadline) {
             while (auto connection = listener->accept()) {
+                ++accepted;
+                if (app == App::banner) {
+                    // One line, then our FIN at once: the server closes first, and holds TIME_WAIT.
+                    const FourTuple tuple = connection->tuple();
+                    const std::string line = fmt::format("tcpp {}:{} greets {}:{}\r\n", tuple.local.address.to_string(),
+                                                         tuple.local.port, tuple.remote.address.to_string(),
+                                                         tuple.remote.port);
+                    (void)connection->send(wire::as_bytes(line.data(), line.size()));
+                    connection->close();
+                    continue;
+                }
                 Session& s = sessions.emplace_back();
                 s.connection = *connection;
-                ++accepted;
             }
         }
         for (std::size_t i = 0; i < sessions.size();) {
@@ -237,8 +247,8 @@ int serve(const ServeOptions& options) {
         fmt::print(stderr, "tcpp serve: {}: {}\n", options.tun, error.message());
         return 1;
     }
-    fmt::print(out, "tcpp serve: stopped; {} connections accepted, {} still open\n", accepted,
-               stack.connection_count());
+    fmt::print(out, "tcpp serve: stopped; {} connections accepted, {} still open, {} in TIME_WAIT\n", accepted,
+               stack.connection_count(), stack.time_wait_count());
     tcp::for_each_counter(stack.counters(), [&](const char* name, std::uint64_t value) {
         if (value != 0) fmt::print(out, "  {:<24} {}\n", name, value);
     });
@@ -251,14 +261,15 @@ int serve(const ServeOptions& options) {
 
 void add_serve_command(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ServeOptions>();
-    CLI::App* command = app.add_subcommand("serve", "A tcpp server on a TUN device: echo or discard, until Ctrl-C");
+    CLI::App* command =
+        app.add_subcommand("serve", "A tcpp server on a TUN device: echo, discard or banner, until Ctrl-C");
     command->add_option("--tun", options->tun, "the TUN device to attach to (created if missing: needs CAP_NET_ADMIN)")
         ->required();
     command->add_option("--addr", options->address, "our IPv4 address and prefix on the device, like 10.0.0.2/24")
         ->required();
     command->add_option("--port", options->port, "the port to listen on")->required();
     command->add_option("--app", options->app, "what each connection gets")
-        ->check(CLI::IsMember({"echo", "discard"}))
+        ->check(CLI::IsMember({"echo", "discard", "banner"}))
         ->capture_default_str();
     command->add_option("--backlog", options->backlog, "the accept queue's length")
         ->check(CLI::Range(1, 65535))
