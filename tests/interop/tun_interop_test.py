@@ -369,6 +369,126 @@ print("eof" if end == b"" else "data")
             self.assertIn("1 connections accepted, 0 still open, 1 in TIME_WAIT", out)  # we closed first
 
 
+LINUX_SERVER = r"""
+import hashlib, socket, sys
+mode = sys.argv[1]
+listener = socket.socket()
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("10.0.0.1", 9000))
+listener.listen(8)
+print("ready", flush=True)
+c, peer = listener.accept()
+c.settimeout(20)
+if mode == "echo":          # echo until the peer's end of stream, then close
+    total = 0
+    while True:
+        b = c.recv(65536)
+        if not b:
+            break
+        total += len(b)
+        c.sendall(b)
+    c.close()
+    print(total, peer[1])
+elif mode == "greet-close": # Linux closes first
+    c.sendall(b"hello from linux\n")
+    c.close()
+    print(0, peer[1])
+elif mode == "read":        # say when N bytes are in, then read until a reset or the end of stream
+    wanted, got, told = int(sys.argv[2]), 0, False
+    try:
+        while True:
+            b = c.recv(65536)
+            if not b:
+                print("eof", got, flush=True)
+                break
+            got += len(b)
+            if got >= wanted and not told:
+                print("got", got, flush=True)
+                told = True
+    except ConnectionResetError:
+        print("reset", got, flush=True)
+"""
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class TunConnect(unittest.TestCase):
+    """`tcpp connect` opening connections to Linux sockets. The TUN device is made first, with the kernel's
+    address, and tcpp attaches to it by name."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+        self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        self.ns.run("ip", "link", "set", "tun0", "up")
+
+    def linux_server(self, mode, *args):
+        server = subprocess.Popen(self.ns.command(sys.executable, "-c", LINUX_SERVER, mode, *args), stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        def stop():
+            if server.poll() is None:
+                server.kill()
+            server.communicate()  # and its pipes closed
+        self.addCleanup(stop)
+        self.assertEqual(server.stdout.readline().strip(), "ready")
+        return server
+
+    def tcpp_connect(self, *args, stdin=None):
+        return subprocess.run(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24", *args),
+                              capture_output=True, timeout=WAIT * 2, input=stdin)
+
+    def test_send_a_file_half_close_and_receive_the_echo_intact(self):
+        import tempfile
+        server = self.linux_server("echo")
+        with tempfile.TemporaryDirectory() as tmp:
+            sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
+            with open(sent, "wb") as f:
+                f.write(os.urandom(10 << 20))
+            done = self.tcpp_connect("10.0.0.1:9000", "--send", sent, "--recv", got, "--shutdown-after-send")
+            self.assertEqual(done.returncode, 0, done.stderr)
+            with open(sent, "rb") as a, open(got, "rb") as b:
+                self.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
+            total, port = server.communicate(timeout=WAIT)[0].split()
+            self.assertEqual(int(total), 10 << 20)
+            # tcpp sent the first FIN: tcpp holds TIME_WAIT, Linux does not.
+            self.assertIn(b"1 in TIME_WAIT", done.stderr)
+            self.assertNotIn(f":{port} ", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
+
+    def test_linux_closes_first_and_holds_time_wait(self):
+        server = self.linux_server("greet-close")
+        done = self.tcpp_connect("10.0.0.1:9000", "--recv", "-")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, b"hello from linux\n")
+        _, port = server.communicate(timeout=WAIT)[0].split()
+        self.assertIn(f"10.0.0.2:{port}", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
+        self.assertIn(b"0 in TIME_WAIT", done.stderr)
+
+    def test_ctrl_c_closes_with_a_fin_or_with_linger_zero_an_rst(self):
+        for linger, ending in ((), "eof"), (("--linger", "0"), "reset"):
+            server = self.linux_server("read", "100000")
+            tcpp = subprocess.Popen(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24",
+                                                    "10.0.0.1:9000", "--send", "-", *linger),
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            tcpp.stdin.write(b"x" * 100000)
+            tcpp.stdin.flush()  # left open: tcpp has more to send, and waits
+            self.assertEqual(server.stdout.readline().split(), ["got", "100000"])
+            tcpp.send_signal(signal.SIGINT)
+            _, err = tcpp.communicate(timeout=WAIT)
+            self.assertEqual(tcpp.returncode, 0, err)
+            self.assertIn(b"interrupted: closing", err)
+            self.assertEqual(server.stdout.readline().split(), [ending, "100000"])
+            server.wait(timeout=WAIT)
+
+    def test_refused_and_unreachable(self):
+        done = self.tcpp_connect("10.0.0.1:9001")
+        self.assertEqual(done.returncode, 1)
+        self.assertIn(b"refused", done.stderr.lower())
+        done = self.tcpp_connect("192.0.2.1:80")
+        self.assertEqual(done.returncode, 1)
+        self.assertIn(b"no route to 192.0.2.1", done.stderr)
+        self.assertEqual(done.stderr.count(b"\n"), 1)
+
+
 class BadInput(unittest.TestCase):
     """Errors a user makes: a one-line message and a non-zero exit, never a crash or a hang."""
 

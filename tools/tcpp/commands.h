@@ -13,5 +13,7 @@ void add_demo_command(CLI::App& app, int& exit_code);
 void add_bench_command(CLI::App& app, int& exit_code);
 // `tcpp serve --tun IF --addr A/N --port P`: a server on a real link, until Ctrl-C.
 void add_serve_command(CLI::App& app, int& exit_code);
+// `tcpp connect --tun IF --addr A/N HOST:PORT`: one connection on a real link: send, receive, close.
+void add_connect_command(CLI::App& app, int& exit_code);
 
 }  // namespace tcpp::tool

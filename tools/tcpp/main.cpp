@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     tcpp::tool::add_decode_command(app, exit_code);
     tcpp::tool::add_bench_command(app, exit_code);
     tcpp::tool::add_serve_command(app, exit_code);
+    tcpp::tool::add_connect_command(app, exit_code);
     // Errors in one line, naming what was wrong; --help prints the usage.
     app.failure_message([](const CLI::App*, const CLI::Error& error) { return std::string{error.what()} + "\n"; });
     try {

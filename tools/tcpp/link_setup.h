@@ -1,0 +1,76 @@
+#pragma once
+// What `tcpp serve` and `tcpp connect` share: the options of a stack on a real device (the device, our
+// address, the gateway, MSL, linger, trace and capture), and their setup, with one-line errors.
+
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "link/capture_device.h"
+#include "link/device.h"
+#include "tcpp/stack.h"
+#include "trace/json_lines.h"
+
+namespace tcpp::tool {
+
+struct LinkOptions {
+    std::string tun;
+    std::string address;  // A.B.C.D/LEN
+    std::string gateway;
+    double msl_seconds = 30;
+    std::optional<double> linger_seconds;
+    std::string trace_path;
+    std::string pcap_path;
+};
+
+void add_link_options(CLI::App* command, LinkOptions& options);
+
+// Our address on the device, and the length of the network's prefix.
+struct InterfaceAddress {
+    Ipv4Address address;
+    unsigned prefix = 32;
+    bool contains(Ipv4Address other) const {
+        const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
+        return (other.value() & mask) == (address.value() & mask);
+    }
+};
+std::optional<InterfaceAddress> parse_interface_address(const std::string& text);
+
+// The device (with its capture, if asked), the stack on it, and the trace. Made by open(), which prints a
+// one-line error and sets exit_code when it cannot.
+class LinkSetup {
+public:
+    static std::unique_ptr<LinkSetup> open(const LinkOptions& options, const char* command, int& exit_code);
+    ~LinkSetup();
+
+    Stack& stack() { return *stack_; }
+    link::Device& device() { return capture_ ? static_cast<link::Device&>(*capture_) : *tun_; }
+    const link::Device& raw_device() const { return *tun_; }
+    const InterfaceAddress& interface() const { return interface_; }
+    // Whether we can send to `destination`: on our network, or through the gateway.
+    bool routable(Ipv4Address destination) const { return interface_.contains(destination) || gateway_.has_value(); }
+    // Where progress goes: stdout, unless the trace has it.
+    std::FILE* out() const { return out_; }
+    void flush();
+    // The counters and the device's packet counts, one per line.
+    void print_counters() const;
+
+private:
+    class WallClockSink;
+    LinkSetup() = default;
+
+    InterfaceAddress interface_;
+    std::optional<Ipv4Address> gateway_;
+    std::unique_ptr<link::Device> tun_;
+    std::optional<link::CaptureDevice> capture_;
+    std::unique_ptr<Stack> stack_;
+    std::FILE* trace_file_ = nullptr;
+    std::optional<trace::JsonLinesSink> json_;
+    std::unique_ptr<WallClockSink> wall_;
+    std::FILE* out_ = stdout;
+};
+
+}  // namespace tcpp::tool
