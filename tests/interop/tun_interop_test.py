@@ -510,6 +510,18 @@ class BadInput(unittest.TestCase):
         self.assertNotEqual(done.returncode, 0)
         self.assertIn("port", done.stderr)
 
+    def test_connect_to_a_malformed_remote(self):
+        for remote in ("10.0.0.1", "10.0.0.1:0", "10.0.0.1:65536", "host:80", "10.0.0.1:8x"):
+            done = self.run_tcpp("connect", "--tun", "t0", "--addr", "10.0.0.2/24", remote)
+            self.assertEqual(done.returncode, 2, remote)
+            self.assertIn("is not HOST:PORT", done.stderr)
+            self.assertEqual(done.stderr.count("\n"), 1)
+
+    def test_a_gateway_off_our_network(self):
+        done = self.run_tcpp("connect", "--tun", "t0", "--addr", "10.0.0.2/24", "--gateway", "10.9.0.1", "10.0.0.1:80")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("is not another address on 10.0.0.2/24", done.stderr)
+
     def test_unknown_option(self):
         done = self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/24", "--port", "7", "--bogus")
         self.assertEqual(done.returncode, 2)
