@@ -41,7 +41,7 @@ EventLoop::EventLoop(Stack& stack, link::Device& device)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    if (sigprocmask(SIG_BLOCK, &set, nullptr) != 0) fail("sigprocmask");
+    if (sigprocmask(SIG_BLOCK, &set, &previous_mask_) != 0) fail("sigprocmask");
     signals_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signals_ < 0) fail("signalfd");
     auto watch = [this](int fd, std::uint64_t tag) {
@@ -60,11 +60,8 @@ EventLoop::~EventLoop() {
     for (int fd : {signals_, timer_, epoll_}) {
         if (fd >= 0) ::close(fd);
     }
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigprocmask(SIG_UNBLOCK, &set, nullptr);
+    // The signals as they were: one still pending (a Ctrl-C after the loop ended) then acts as usual.
+    sigprocmask(SIG_SETMASK, &previous_mask_, nullptr);
 }
 
 std::error_code EventLoop::run(const std::function<bool()>& step, std::uint64_t max_wait_us) {

@@ -5,6 +5,8 @@
 // hands the device what the stack queued. The stack itself stays sans-I/O: this is its only driver on a
 // real link, as the simulated network is on a virtual one.
 
+#include <signal.h>
+
 #include <cstdint>
 #include <functional>
 #include <system_error>
@@ -52,6 +54,7 @@ private:
     int timer_ = -1;
     int signals_ = -1;
     unsigned interrupts_ = 0;
+    sigset_t previous_mask_{};
     std::vector<std::byte> buffer_;
 };
 

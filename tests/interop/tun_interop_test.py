@@ -148,6 +148,12 @@ print(len(got), hashlib.sha256(data).hexdigest() == hashlib.sha256(bytes(got)).h
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
 class TunInterop(unittest.TestCase):
 
+    def stopped(self, serve):
+        """Ctrl-C to serve, which must exit 0; what it printed."""
+        code, out, err = serve.stop()
+        self.assertEqual(code, 0, err)
+        return out
+
     def test_echo_10_mib_intact_and_linux_closes_first_into_time_wait(self):
         with Namespace() as ns, Serve(ns) as serve:
             received, same, port = ns.python(ECHO_CLIENT, str(10 << 20)).split()
@@ -156,8 +162,7 @@ class TunInterop(unittest.TestCase):
             # Linux sent the first FIN (shutdown after sending), so Linux holds TIME_WAIT.
             states = ns.run("ss", "-tan", "state", "time-wait").stdout
             self.assertIn(f"10.0.0.1:{port}", states)
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             c = counters(out)
             self.assertEqual(c.get("PassiveOpens"), 1)
             self.assertGreater(c.get("InSegs", 0), (10 << 20) // 1460)
@@ -184,8 +189,7 @@ print(ok)
 """
         with Namespace() as ns, Serve(ns) as serve:
             self.assertEqual(ns.python(client), "200")
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             self.assertEqual(counters(out).get("PassiveOpens"), 200)
 
     def test_a_port_nobody_listens_on_is_refused(self):
@@ -199,8 +203,7 @@ except ConnectionRefusedError:
 """
         with Namespace() as ns, Serve(ns) as serve:
             self.assertEqual(ns.python(client), "refused")
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             self.assertGreaterEqual(counters(out).get("OutRsts", 0), 1)
 
     def test_linger_zero_aborts_and_linux_reads_econnreset(self):
@@ -222,8 +225,7 @@ except ConnectionResetError:
             self.assertEqual(ns.python(client), "reset ping")
             # No TIME_WAIT on either side: the RST ended it.
             self.assertEqual(ns.run("ss", "-tan", "state", "time-wait").stdout.count("10.0.0.2"), 0)
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             self.assertGreaterEqual(counters(out).get("OutRsts", 0), 1)
 
     def test_trace_and_pcap_of_a_real_connection(self):
@@ -247,8 +249,7 @@ print(got.decode())
             before = time.time()
             with Serve(ns, "--trace", trace, "--pcap", pcap) as serve:
                 self.assertEqual(ns.python(client), "hello")
-                code, out, err = serve.stop()
-                self.assertEqual(code, 0, err)
+                out = self.stopped(serve)
             with open(trace) as lines:
                 events = [json.loads(line) for line in lines]
             states = [(e["from"], e["to"]) for e in events if e.get("type") == "state"]
@@ -271,8 +272,7 @@ print(got.decode())
             done = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1000", SERVER, check=False)
             self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
             self.assertIn("3 received", done.stdout)
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             self.assertEqual(counters(out).get("IcmpOutEchoReps"), 3)
 
     def test_tcpp_closes_first_holds_time_wait_and_re_acks_a_resent_fin(self):
@@ -310,8 +310,7 @@ print(port, banner.decode().strip())
                 self.assertNotIn(f":{port} ", ns.run("ss", "-tan").stdout)
                 dropped = ns.run("nft", "list chain inet drop_once input").stdout
                 self.assertIn("packets 1 ", dropped)
-                code, out, err = serve.stop()
-                self.assertEqual(code, 0, err)
+                out = self.stopped(serve)
                 self.assertNotIn("OutRsts", counters(out))  # TIME_WAIT answered with an ACK, not an RST
                 self.assertIn("1 in TIME_WAIT", out)
             with open(trace) as lines:
@@ -342,8 +341,7 @@ print(port, banner.decode().strip())
                        for word, before in zip(line.split()[1:], line.split()) if before == "packets"]
             self.assertEqual(len(dropped), 2)
             self.assertTrue(all(d > 0 for d in dropped), rules)
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             self.assertGreater(counters(out).get("RetransSegs", 0), 0)
 
     def test_ctrl_c_closes_open_connections_gracefully(self):
@@ -362,8 +360,7 @@ print("eof" if end == b"" else "data")
         with Namespace() as ns, Serve(ns) as serve:
             process = subprocess.Popen(ns.command(sys.executable, "-c", client), stdout=subprocess.PIPE, text=True)
             self.assertEqual(process.stdout.readline().strip(), "ready")
-            code, out, err = serve.stop()
-            self.assertEqual(code, 0, err)
+            out = self.stopped(serve)
             rest, _ = process.communicate(timeout=WAIT)
             self.assertEqual(rest.strip(), "eof")
             self.assertIn("1 connections accepted, 0 still open, 1 in TIME_WAIT", out)  # we closed first
