@@ -35,6 +35,8 @@ public:
         ++units_sent_;
         return inner_.send(unit);
     }
+    std::optional<std::uint64_t> next_deadline() const override { return inner_.next_deadline(); }
+    std::error_code poll(std::uint64_t now_us) override { return inner_.poll(now_us); }
     void flush() { writer_.flush(); }
 
     static pcap::LinkType link_type_for(Framing framing) {

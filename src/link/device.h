@@ -7,7 +7,9 @@
 // event loop waits for the device's file descriptor to become readable.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 
@@ -39,6 +41,13 @@ public:
     // Hands one unit to the device. A full device queue (ENOBUFS, EAGAIN) drops it, as a congested link
     // would, and counts it in send_drops(); other errors are returned.
     virtual std::error_code send(wire::Bytes unit) = 0;
+    // For a device that holds units back (a delaying decorator): the monotonic instant it next has work,
+    // and the call that does it. A plain device has none.
+    virtual std::optional<std::uint64_t> next_deadline() const { return std::nullopt; }
+    virtual std::error_code poll(std::uint64_t now_us) {
+        (void)now_us;
+        return {};
+    }
 
     // Units sent and received, and those the device's queue had no room for.
     std::uint64_t units_received() const { return units_received_; }

@@ -67,6 +67,7 @@ EventLoop::~EventLoop() {
 std::error_code EventLoop::run(const std::function<bool()>& step, std::uint64_t max_wait_us) {
     for (;;) {
         bool more = false;
+        if (std::error_code error = device_.poll(monotonic_us())) return error;  // what a decorator held is due
         if (std::error_code error = take_input(more)) return error;
         stack_.poll(monotonic_us());
         const bool go_on = step();
@@ -102,7 +103,9 @@ std::error_code EventLoop::wait(bool more, std::uint64_t max_wait_us) {
     if (!more) {
         // The stack's deadline on the timer, to the microsecond; epoll's own timeout only bounds the wait.
         itimerspec spec{};
-        if (auto deadline = stack_.next_deadline()) {
+        std::optional<std::uint64_t> deadline = stack_.next_deadline();
+        if (auto held = device_.next_deadline(); held && (!deadline || *held < *deadline)) deadline = held;
+        if (deadline) {
             const std::uint64_t at = std::max<std::uint64_t>(*deadline, 1);
             spec.it_value.tv_sec = static_cast<time_t>(at / 1'000'000);
             spec.it_value.tv_nsec = static_cast<long>(at % 1'000'000 * 1000);

@@ -367,6 +367,14 @@ std::size_t Tcb::window_space() const {
 // would move it; then the window is rounded up instead, into the slack the buffer keeps for it. Rounding
 // up again and again would push the edge past what the buffer holds, so it stops there: at worst the edge
 // then moves left by less than a unit, and what the peer sends up to the old edge still fits.
+// The highest SEG.SEQ whose ACK a zero window still takes: the furthest right edge we may have announced,
+// RCV.NXT plus one unit of the window scale past the last one.
+wire::Seq Tcb::zero_window_ack_limit() const {
+    const std::uint32_t unit = std::uint32_t{1} << rcv_wscale_;
+    const wire::Seq edge = rcv_adv_valid_ && rcv_nxt_ < rcv_adv_ ? rcv_adv_ : rcv_nxt_;
+    return edge + unit;
+}
+
 std::uint32_t Tcb::rcv_wnd() const {
     // Whole units: masks, the unit being a power of two (a division would cost tens of cycles a segment).
     const std::uint32_t units = ~((std::uint32_t{1} << rcv_wscale_) - 1);
@@ -609,9 +617,15 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
             return;
         }
         // RCV.WND is zero: still take a valid ACK (3.10.7.4, "special allowance"), and whatever follows
-        // from it, but none of the text.
-        if (rcv_wnd() == 0 && segment.seq == rcv_nxt_ && flags.ack_set() && !flags.syn_set()) {
+        // from it, but none of the text. The peer's sequence may be past RCV.NXT: it may have sent up to a
+        // right edge we announced before the window closed (an edge can move left by less than a unit of
+        // the window scale, see rcv_wnd()), and its later segments carry that SND.NXT. Were their ACKs
+        // ignored too, a peer waiting for our window and we for its ACKs would wait for ever (found
+        // against Linux through an impaired link: both sides backing off, nothing acknowledged).
+        if (rcv_wnd() == 0 && flags.ack_set() && !flags.syn_set() && rcv_nxt_ <= segment.seq &&
+            segment.seq <= zero_window_ack_limit()) {
             wire::TcpSegment ack_only = segment;
+            ack_only.seq = rcv_nxt_;  // the idealized segment, at RCV.NXT and empty: acceptable, so no loop
             ack_only.payload = {};
             ack_only.flags.bits &= static_cast<std::uint8_t>(~(TcpFlags::fin | TcpFlags::psh | TcpFlags::urg));
             on_segment_synchronized(ack_only);

@@ -347,6 +347,7 @@ private:
     std::size_t largest_segment(std::uint16_t mss) const;
     // Room in the receive buffer to announce: its free space less the slack kept for rounding.
     std::size_t window_space() const;
+    wire::Seq zero_window_ack_limit() const;
     // Extra receive buffer beyond the configured size, eight units of the scale, so that windows rounded up
     // to the scale's granularity (to keep their right edge from moving left) can be stored.
     std::size_t window_slack() const { return std::size_t{8} << rcv_wscale_; }

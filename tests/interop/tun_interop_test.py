@@ -126,7 +126,7 @@ ECHO_CLIENT = r"""
 import hashlib, os, socket, sys, threading
 size = int(sys.argv[1])
 data = os.urandom(size)
-s = socket.create_connection(("10.0.0.2", 7), timeout=20)
+s = socket.create_connection(("10.0.0.2", 7), timeout=40)  # a few backed-off RTOs under loss fit
 got = bytearray()
 def read():
     while True:
@@ -138,7 +138,7 @@ reader = threading.Thread(target=read)
 reader.start()
 s.sendall(data)
 s.shutdown(socket.SHUT_WR)   # half close: we still read the echo
-reader.join(20)
+reader.join(40)
 port = s.getsockname()[1]
 s.close()
 print(len(got), hashlib.sha256(data).hexdigest() == hashlib.sha256(bytes(got)).hexdigest(), port)
@@ -266,6 +266,23 @@ print(got.decode())
             self.assertIn("[S.]", lines[1])      # then tcpp's SYN,ACK
             self.assertNotIn("bad", decoded.stdout.lower())
             self.assertNotIn("malformed", decoded.stdout.lower())
+
+    def test_tcpps_own_impaired_link_data_still_intact(self):
+        with Namespace() as ns, Serve(ns, "--loss", "0.02", "--duplicate", "0.01", "--reorder", "0.01",
+                                      "--corrupt", "0.01", "--delay-ms", "1", "--seed", "7") as serve:
+            received, same, port = ns.python(ECHO_CLIENT, str(2 << 20)).split()
+            self.assertEqual((int(received), same), (2 << 20, "True"))
+            out = self.stopped(serve)
+            c = counters(out)
+            self.assertGreater(c.get("RetransSegs", 0), 0)
+            impaired = [line for line in out.splitlines() if "impaired link:" in line]
+            self.assertEqual(len(impaired), 1, out)
+            lost, duplicated, corrupted, delayed = [int(w) for w in impaired[0].replace(",", "").split()
+                                                    if w.isdigit()]
+            self.assertGreater(lost, 0)
+            self.assertGreater(duplicated, 0)
+            self.assertGreater(corrupted, 0)
+            self.assertGreater(delayed, 0)
 
     def test_ping_is_answered(self):
         with Namespace() as ns, Serve(ns) as serve:

@@ -91,7 +91,9 @@ TEST(Acceptability, ZeroLength_WindowZero_AtRcvNxt_IsAccepted) {
 TEST(Acceptability, ZeroLength_WindowZero_ElsewhereIsAckedAndDropped) {
     SegmentScript t;
     Opened o = with_zero_window(t);
-    t.inject(Seg{}.seq(o.rcv_nxt + 1).ack(o.snd_nxt));
+    // Past the last edge we announced (RCV.NXT here) by more than one unit of the scale (1 byte, unscaled):
+    // see BeyondRcvNxtWithinTheLastEdge below for what lies within it.
+    t.inject(Seg{}.seq(o.rcv_nxt + 2).ack(o.snd_nxt));
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).window(0));
     // Another within 500 ms gets no ACK (Linux's tcp_invalid_ratelimit: forged bare segments cost nothing).
     t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt));
@@ -110,6 +112,20 @@ TEST(Acceptability, Data_WindowZero_IsAckedAndDropped_ButItsAckIsTaken) {
     t.expect_nothing();
     EXPECT_EQ(o.connection.bytes_unread(), 4u);  // the "e" was not taken
     EXPECT_EQ(o.connection.bytes_unacknowledged(), 0u);
+}
+
+// The peer sent past RCV.NXT, up to an edge we had announced, before the window closed; those bytes were
+// not taken, and its ACKs now carry its SND.NXT, beyond RCV.NXT. Their ACK must still be taken: were it
+// dropped, a peer waiting for our window and we for its ACK would wait for ever (as happened against
+// Linux through an impaired link).
+TEST(Acceptability, ZeroLength_WindowZero_BeyondRcvNxtWithinTheLastEdge_ItsAckIsTaken) {
+    SegmentScript t;
+    Opened o = with_zero_window(t);
+    t.inject(Seg{}.seq(o.rcv_nxt + 1).ack(o.snd_nxt));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt).window(0));
+    t.expect_nothing();
+    EXPECT_EQ(o.connection.bytes_unacknowledged(), 0u);  // the 3 bytes in flight are acknowledged
+    EXPECT_EQ(o.connection.bytes_unread(), 4u);
 }
 
 TEST(Acceptability, Data_WindowZero_AcceptedAgainOnceTheUserReads) {

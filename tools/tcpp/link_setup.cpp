@@ -26,6 +26,17 @@ void add_link_options(CLI::App* command, LinkOptions& options) {
         ->check(CLI::Range(0.0, 3600.0));
     command->add_option("--trace", options.trace_path, "write the trace as JSON lines, wall-clock t_us (- for stdout)");
     command->add_option("--pcap", options.pcap_path, "write every packet in and out to a pcap capture (raw IPv4)");
+    // The impaired link, over the device, both ways.
+    auto probability = CLI::Range(0.0, 1.0);
+    command->add_option("--loss", options.impairment.loss, "lose this share of packets, each way (0 to 1)")->check(probability);
+    command->add_option("--duplicate", options.impairment.duplicate, "send this share twice")->check(probability);
+    command->add_option("--corrupt", options.impairment.corrupt, "flip one bit in this share")->check(probability);
+    command->add_option("--reorder", options.impairment.reorder, "hold this share back 5 ms, so later ones overtake it")
+        ->check(probability);
+    command->add_option("--delay-ms", options.delay_ms, "delay every packet this long, each way")
+        ->check(CLI::Range(0.0, 10'000.0));
+    command->add_option("--seed", options.impairment.seed, "the impairments' random seed: the same seed, the same choices")
+        ->capture_default_str();
 }
 
 std::optional<InterfaceAddress> parse_interface_address(const std::string& text) {
@@ -89,10 +100,17 @@ std::unique_ptr<LinkSetup> LinkSetup::open(const LinkOptions& options, const cha
     auto opened = link::open_tun(options.tun, link::Framing::ip);
     if (!opened) return fail(1, link::describe_open_error(options.tun, opened.error()));
     setup->tun_ = std::move(*opened);
+    link::Device* below = setup->tun_.get();
+    link::Impairment impairment = options.impairment;
+    impairment.delay_us = static_cast<std::uint64_t>(options.delay_ms * 1000);
+    if (impairment.any()) {
+        setup->impaired_.emplace(*below, impairment);
+        below = &*setup->impaired_;
+    }
     if (!options.pcap_path.empty()) {
         auto writer = pcap::Writer::create(options.pcap_path, pcap::LinkType::raw_ipv4);
         if (!writer) return fail(1, fmt::format("cannot write {}: {}", options.pcap_path, writer.error()));
-        setup->capture_.emplace(*setup->tun_, std::move(*writer));
+        setup->capture_.emplace(*below, std::move(*writer));
     }
 
     StackConfig config{.address = interface->address, .name = "tcpp"};
@@ -136,6 +154,10 @@ void LinkSetup::print_counters() const {
     });
     fmt::print(out_, "  device: {} packets in, {} out, {} dropped (queue full)\n", tun_->units_received(),
                tun_->units_sent(), tun_->send_drops());
+    if (impaired_) {
+        fmt::print(out_, "  impaired link: {} lost, {} duplicated, {} corrupted, {} delayed\n", impaired_->lost(),
+                   impaired_->duplicated(), impaired_->corrupted(), impaired_->delayed());
+    }
 }
 
 }  // namespace tcpp::tool

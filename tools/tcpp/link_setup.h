@@ -11,6 +11,7 @@
 
 #include "link/capture_device.h"
 #include "link/device.h"
+#include "link/impaired_device.h"
 #include "tcpp/stack.h"
 #include "trace/json_lines.h"
 
@@ -24,6 +25,8 @@ struct LinkOptions {
     std::optional<double> linger_seconds;
     std::string trace_path;
     std::string pcap_path;
+    link::Impairment impairment;  // on the device, both ways
+    double delay_ms = 0;
 };
 
 void add_link_options(CLI::App* command, LinkOptions& options);
@@ -47,7 +50,13 @@ public:
     ~LinkSetup();
 
     Stack& stack() { return *stack_; }
-    link::Device& device() { return capture_ ? static_cast<link::Device&>(*capture_) : *tun_; }
+    // The outermost device: the TUN device, impaired if asked, captured if asked (so that the capture
+    // shows what the stack sent and received).
+    link::Device& device() {
+        if (capture_) return *capture_;
+        if (impaired_) return *impaired_;
+        return *tun_;
+    }
     const link::Device& raw_device() const { return *tun_; }
     const InterfaceAddress& interface() const { return interface_; }
     // Whether we can send to `destination`: on our network, or through the gateway.
@@ -65,6 +74,7 @@ private:
     InterfaceAddress interface_;
     std::optional<Ipv4Address> gateway_;
     std::unique_ptr<link::Device> tun_;
+    std::optional<link::ImpairedDevice> impaired_;
     std::optional<link::CaptureDevice> capture_;
     std::unique_ptr<Stack> stack_;
     std::FILE* trace_file_ = nullptr;
