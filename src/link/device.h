@@ -38,8 +38,9 @@ public:
     // Takes the next waiting unit into `buffer` (at least max_unit() bytes) and returns its size; 0 when
     // nothing is waiting. An error is the system's (errno), never EAGAIN.
     virtual Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) = 0;
-    // Hands one unit to the device. A full device queue (ENOBUFS, EAGAIN) drops it, as a congested link
-    // would, and counts it in send_drops(); other errors are returned.
+    // Hands one unit to the device. A full device queue (ENOBUFS, EAGAIN), or a unit the system refuses
+    // (EINVAL, EMSGSIZE), drops it, as a congested or noisy link would, and counts it in send_drops();
+    // other errors (the device gone) are returned.
     virtual std::error_code send(wire::Bytes unit) = 0;
     // For a device that holds units back (a delaying decorator): the monotonic instant it next has work,
     // and the call that does it. A plain device has none.

@@ -79,8 +79,11 @@ public:
                 return {};
             }
             if (errno == EINTR) continue;
-            if (errno == EAGAIN || errno == ENOBUFS) {
-                ++send_drops_;  // the device's queue is full: the packet is lost, as on a congested link
+            // The device's queue is full (EAGAIN, ENOBUFS), or the kernel refused this one packet (EINVAL:
+            // not IPv4 or IPv6 by its first nibble, as a corrupted packet may be; EMSGSIZE): it is lost, as
+            // on a congested or noisy link, and the link goes on.
+            if (errno == EAGAIN || errno == ENOBUFS || errno == EINVAL || errno == EMSGSIZE) {
+                ++send_drops_;
                 return {};
             }
             return last_error();

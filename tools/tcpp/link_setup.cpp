@@ -152,7 +152,7 @@ void LinkSetup::print_counters() const {
     tcp::for_each_counter(stack_->counters(), [&](const char* name, std::uint64_t value) {
         if (value != 0) fmt::print(out_, "  {:<24} {}\n", name, value);
     });
-    fmt::print(out_, "  device: {} packets in, {} out, {} dropped (queue full)\n", tun_->units_received(),
+    fmt::print(out_, "  device: {} packets in, {} out, {} dropped (queue full, or refused)\n", tun_->units_received(),
                tun_->units_sent(), tun_->send_drops());
     if (impaired_) {
         fmt::print(out_, "  impaired link: {} lost, {} duplicated, {} corrupted, {} delayed\n", impaired_->lost(),
