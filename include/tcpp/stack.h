@@ -9,6 +9,7 @@
 //   auto connection = listener->accept();                       // ESTABLISHED, named by its four-tuple
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -166,6 +167,9 @@ public:
     std::uint64_t now_us() const;
     std::size_t connection_count() const;  // TCBs, in any state
     std::size_t time_wait_count() const;   // compact TIME_WAIT entries
+    // Every listener, connection and TIME_WAIT entry, as `ss -tan` lists them: listeners first, then the
+    // connections, then TIME_WAIT. For tools; it walks every table, so not for the packet path.
+    void for_each_socket(const std::function<void(const tcp::ConnectionInfo&)>& visit) const;
     // The TIME_WAIT entry for a four-tuple, if any: when it expires.
     std::optional<std::uint64_t> time_wait_expiry(const FourTuple& tuple) const;
     void set_trace(TraceSink* sink);

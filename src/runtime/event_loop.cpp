@@ -41,6 +41,7 @@ EventLoop::EventLoop(Stack& stack, link::Device& device)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGUSR1);
     if (sigprocmask(SIG_BLOCK, &set, &previous_mask_) != 0) fail("sigprocmask");
     signals_ = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
     if (signals_ < 0) fail("signalfd");
@@ -122,7 +123,9 @@ std::error_code EventLoop::wait(bool more, std::uint64_t max_wait_us) {
             (void)::read(timer_, &expirations, sizeof expirations);
         } else if (events[i].data.u64 == signal_tag) {
             signalfd_siginfo info{};
-            while (::read(signals_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) ++interrupts_;
+            while (::read(signals_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+                ++(info.ssi_signo == SIGUSR1 ? status_requests_ : interrupts_);
+            }
         }
     }
     return {};

@@ -22,8 +22,8 @@ std::uint64_t monotonic_us();
 
 class EventLoop {
 public:
-    // Signals: SIGINT and SIGTERM are blocked in this thread and read from a descriptor, so that a Ctrl-C
-    // is an event of the loop (interrupted()) rather than the end of the process.
+    // Signals: SIGINT, SIGTERM and SIGUSR1 are blocked in this thread and read from a descriptor, so that
+    // a Ctrl-C is an event of the loop (interrupted()) rather than the end of the process.
     EventLoop(Stack& stack, link::Device& device);
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
@@ -39,6 +39,8 @@ public:
 
     // SIGINT or SIGTERM has arrived (how many times: a second Ctrl-C may mean "now").
     unsigned interrupted() const { return interrupts_; }
+    // SIGUSR1s received: a request to show the state (serve lists its connections).
+    unsigned status_requests() const { return status_requests_; }
     std::uint64_t now_us() const { return monotonic_us(); }
 
     static constexpr std::size_t max_batch = 64;
@@ -54,6 +56,7 @@ private:
     int timer_ = -1;
     int signals_ = -1;
     unsigned interrupts_ = 0;
+    unsigned status_requests_ = 0;
     sigset_t previous_mask_{};
     std::vector<std::byte> buffer_;
 };

@@ -205,6 +205,28 @@ public:
     const StackConfig& stack_config() const { return config_; }
     std::size_t connection_count() const { return demux_.size(); }
     const tcp::TimeWaitTable& time_waits() const { return time_waits_; }
+    void for_each_socket(const std::function<void(const tcp::ConnectionInfo&)>& visit) const {
+        for (const ListenerSlot& listener : listeners_) {
+            if (!listener.open) continue;
+            tcp::ConnectionInfo row;
+            row.state = State::listen;
+            row.tuple.local = listener.local;
+            row.accept_queue = listener.accept_queue.size();
+            row.backlog = listener.backlog;
+            visit(row);
+        }
+        for (const ConnectionSlot& slot : slots_) {
+            if (slot.tcb != nullptr) visit(slot.tcb->info());
+        }
+        time_waits_.for_each([&](const tcp::TimeWaitEntry& entry) {
+            tcp::ConnectionInfo row;
+            row.state = State::time_wait;
+            row.tuple = entry.state.tuple();
+            row.timer = "timewait";
+            row.timer_expiry_us = time_waits_.expiry(entry);
+            visit(row);
+        });
+    }
     void set_trace(TraceSink* sink) { trace_ = sink; }
 
 private:
@@ -974,6 +996,9 @@ const tcp::Counters& Stack::counters() const { return const_cast<Impl&>(*impl_).
 std::uint64_t Stack::now_us() const { return impl_->now_us(); }
 std::size_t Stack::connection_count() const { return impl_->connection_count(); }
 std::size_t Stack::time_wait_count() const { return impl_->time_waits().size(); }
+void Stack::for_each_socket(const std::function<void(const tcp::ConnectionInfo&)>& visit) const {
+    impl_->for_each_socket(visit);
+}
 std::optional<std::uint64_t> Stack::time_wait_expiry(const FourTuple& tuple) const {
     const tcp::TimeWaitEntry* entry = impl_->time_waits().find(tuple);
     if (!entry) return std::nullopt;

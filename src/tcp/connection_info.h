@@ -43,6 +43,13 @@ struct ConnectionInfo {
     std::size_t sacked_ranges = 0;
     bool loss_probe_outstanding = false;    // a tail loss probe (RFC 8985) awaits resolution
     bool active = false;                    // holds transfer state (a Flow): false when idle
+    // The timer that runs, as `ss -o` names it: "on" (retransmission or probe), "persist" (zero-window
+    // probes), "keepalive", "timewait"; nullptr when none does. timer_expiry_us is when it fires.
+    const char* timer = nullptr;
+    std::uint64_t timer_expiry_us = 0;
+    // A listener's row (state LISTEN): its accept queue and its backlog, as ss shows them.
+    std::size_t accept_queue = 0;
+    std::size_t backlog = 0;
 };
 
 }  // namespace tcpp::tcp

@@ -435,6 +435,13 @@ ConnectionInfo Tcb::info() const {
     info.sacked_ranges = scoreboard_ != nullptr ? scoreboard_->size() : 0;
     info.loss_probe_outstanding = probe_outstanding_;
     info.active = flow_ != nullptr;
+    if (retransmission_timer_.armed()) {
+        info.timer = state_ == State::time_wait ? "timewait" : probing_ ? "persist" : "on";
+        info.timer_expiry_us = retransmission_timer_.expiry();
+    } else if (user_timer_.armed() && user_timer_.kind == TimerKind::keepalive) {
+        info.timer = "keepalive";
+        info.timer_expiry_us = user_timer_.expiry();
+    }
     return info;
 }
 

@@ -122,6 +122,11 @@ public:
     void erase(const FourTuple& tuple);
     std::size_t size() const { return size_; }
     static constexpr std::size_t max_size() { return max_entries(max_capacity); }
+    // Visits every entry (for listings: not on the packet path), in no particular order.
+    template <class Visit>
+    void for_each(Visit&& visit) const {
+        for (std::uint32_t number = 0; number < size_; ++number) visit(entry(number));
+    }
     // When the entry expires, in microseconds: its expiry rounded up to a whole millisecond.
     std::uint64_t expiry(const TimeWaitEntry& entry) const { return absolute_ms(entry.expiry_ms_) * 1000; }
 

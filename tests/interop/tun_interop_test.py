@@ -284,6 +284,29 @@ print(got.decode())
             self.assertGreater(corrupted, 0)
             self.assertGreater(delayed, 0)
 
+    def test_sigusr1_lists_the_connections_as_ss_does(self):
+        client = r"""
+import socket, sys
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+s.sendall(b"x")
+s.recv(1)
+print(s.getsockname()[1], flush=True)
+sys.stdin.readline()   # held open until the test has its listing
+s.close()
+"""
+        with Namespace() as ns, Serve(ns) as serve:
+            holder = subprocess.Popen(ns.command(sys.executable, "-c", client), stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, text=True)
+            port = holder.stdout.readline().strip()
+            serve.process.send_signal(signal.SIGUSR1)
+            header = serve.process.stdout.readline()
+            self.assertTrue(header.startswith("State"), header)
+            rows = [serve.process.stdout.readline().split() for _ in range(2)]
+            self.assertEqual(rows[0][:5], ["LISTEN", "0", "128", "0.0.0.0:7", "*:*"])
+            self.assertEqual(rows[1][:5], ["ESTAB", "0", "0", "10.0.0.2:7", f"10.0.0.1:{port}"])
+            holder.communicate("\n", timeout=WAIT)
+            self.stopped(serve)
+
     def test_ping_is_answered(self):
         with Namespace() as ns, Serve(ns) as serve:
             done = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1000", SERVER, check=False)

@@ -14,6 +14,7 @@
 
 #include "commands.h"
 #include "link_setup.h"
+#include "socket_table.h"
 #include "runtime/event_loop.h"
 #include "tcpp/stack.h"
 
@@ -107,7 +108,14 @@ int serve(const ServeOptions& options) {
     std::uint64_t accepted = 0;
     std::optional<std::uint64_t> stop_deadline;  // after Ctrl-C: closes get this long to complete
     constexpr std::uint64_t close_grace_us = 5'000'000;
+    unsigned status_shown = 0;
     std::error_code error = loop.run([&] {
+        if (loop.status_requests() != status_shown) {  // SIGUSR1: the connection table, as ss -tan -o
+            status_shown = loop.status_requests();
+            const std::string table = socket_table(stack, loop.now_us());
+            std::fwrite(table.data(), 1, table.size(), out);
+            std::fflush(out);
+        }
         if (loop.interrupted() > 0 && !stop_deadline) {
             // Ctrl-C: no new connections; every open one gets our FIN (after what it has to echo).
             listener->close();
