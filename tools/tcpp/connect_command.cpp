@@ -92,7 +92,13 @@ public:
         if (owned_ && fd_ >= 0) ::close(fd_);
     }
     Source(Source&& other) noexcept
-        : fd_(std::exchange(other.fd_, -1)), owned_(other.owned_), pending_(std::move(other.pending_)) {}
+        : fd_(std::exchange(other.fd_, -1)),
+          owned_(other.owned_),
+          ended_(other.ended_),
+          pending_(std::move(other.pending_)),
+          from_(other.from_),
+          bytes_(other.bytes_) {}
+    Source& operator=(Source&&) = delete;
 
 private:
     Source(int fd, bool owned) : fd_(fd), owned_(owned) {}

@@ -1,10 +1,8 @@
-// `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application
-// (echo, discard, or banner: one line, then the server closes first) for every connection, until Ctrl-C; then every connection is closed gracefully and the
-// stack's counters are printed.
+// `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application (echo,
+// discard, or banner: one line, then the server closes first) for every connection, until Ctrl-C; then
+// every connection is closed gracefully and the stack's counters are printed. SIGUSR1 lists the sockets.
 
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,8 +12,8 @@
 
 #include "commands.h"
 #include "link_setup.h"
-#include "socket_table.h"
 #include "runtime/event_loop.h"
+#include "socket_table.h"
 #include "tcpp/stack.h"
 
 namespace tcpp::tool {
@@ -36,7 +34,6 @@ struct Session {
     std::vector<std::byte> pending;  // echo: received, not yet accepted by send()
     std::size_t pending_from = 0;
     bool end_of_stream = false;
-    bool closed = false;
 };
 
 constexpr std::size_t echo_window = 64 * 1024;  // what an echo session holds at most before it stops reading
