@@ -307,6 +307,28 @@ s.close()
             holder.communicate("\n", timeout=WAIT)
             self.stopped(serve)
 
+    def test_chargen_streams_rfc_864_lines_until_linux_closes(self):
+        client = r"""
+import socket
+s = socket.create_connection(("10.0.0.2", 7), timeout=10)
+data = b""
+while len(data) < (1 << 20):
+    b = s.recv(65536)
+    if not b:
+        break
+    data += b
+s.close()
+lines = data[:(1 << 20) // 74 * 74].split(b"\r\n")[:-1]
+printable = bytes(range(32, 127))
+ok = all(line == (printable * 2)[n % 95:n % 95 + 72] for n, line in enumerate(lines))
+print(len(lines), ok)
+"""
+        with Namespace() as ns, Serve(ns, "--app", "chargen") as serve:
+            count, ok = ns.python(client).split()
+            self.assertEqual((int(count), ok), ((1 << 20) // 74, "True"))
+            out = self.stopped(serve)
+            self.assertIn("1 connections accepted, 0 still open", out)
+
     def test_ping_is_answered(self):
         with Namespace() as ns, Serve(ns) as serve:
             done = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", "1000", SERVER, check=False)

@@ -1,5 +1,5 @@
 // `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application (echo,
-// discard, or banner: one line, then the server closes first) for every connection, until Ctrl-C; then
+// discard, chargen (RFC 864), or banner: one line, then the server closes first) for every connection, until Ctrl-C; then
 // every connection is closed gracefully and the stack's counters are printed. SIGUSR1 lists the sockets.
 
 #include <cstdio>
@@ -19,7 +19,7 @@
 namespace tcpp::tool {
 namespace {
 
-enum class App { echo, discard, banner };
+enum class App { echo, discard, banner, chargen };
 
 struct ServeOptions {
     LinkOptions link;
@@ -34,7 +34,18 @@ struct Session {
     std::vector<std::byte> pending;  // echo: received, not yet accepted by send()
     std::size_t pending_from = 0;
     bool end_of_stream = false;
+    std::uint64_t line = 0;  // chargen: the next line's number
 };
+
+// RFC 864 (character generator): line n is the 72 printable ASCII characters from the n-th (mod 95) on,
+// round the end, then CR LF. Appends `count` lines.
+void chargen_lines(Session& s, std::size_t count) {
+    for (std::size_t k = 0; k < count; ++k, ++s.line) {
+        for (std::uint64_t i = 0; i < 72; ++i) s.pending.push_back(static_cast<std::byte>(' ' + (s.line + i) % 95));
+        s.pending.push_back(std::byte{'\r'});
+        s.pending.push_back(std::byte{'\n'});
+    }
+}
 
 constexpr std::size_t echo_window = 64 * 1024;  // what an echo session holds at most before it stops reading
 
@@ -47,6 +58,7 @@ bool serve_session(Session& s, App app, std::vector<std::byte>& scratch) {
     }
     for (;;) {
         bool progress = false;
+        if (app == App::chargen && s.pending.empty() && !s.end_of_stream) chargen_lines(s, 64);
         if (s.pending_from < s.pending.size()) {
             auto sent = c.send(wire::Bytes{s.pending}.subspan(s.pending_from));
             if (sent && *sent > 0) {
@@ -71,7 +83,7 @@ bool serve_session(Session& s, App app, std::vector<std::byte>& scratch) {
                 return false;
             }
         }
-        if (s.end_of_stream && s.pending.empty()) {
+        if (s.end_of_stream && (s.pending.empty() || app == App::chargen)) {
             c.close();  // the peer has finished and everything is echoed: our FIN
             return false;
         }
@@ -84,7 +96,10 @@ int serve(const ServeOptions& options) {
         fmt::print(stderr, "tcpp serve: --port must be 1 to 65535\n");
         return 2;
     }
-    const App app = options.app == "echo" ? App::echo : options.app == "discard" ? App::discard : App::banner;
+    const App app = options.app == "echo"      ? App::echo
+                    : options.app == "discard" ? App::discard
+                    : options.app == "chargen" ? App::chargen
+                                               : App::banner;
     int exit_code = 0;
     auto setup = LinkSetup::open(options.link, "serve", exit_code);
     if (!setup) return exit_code;
@@ -170,7 +185,7 @@ void add_serve_command(CLI::App& app, int& exit_code) {
     add_link_options(command, options->link);
     command->add_option("--port", options->port, "the port to listen on")->required();
     command->add_option("--app", options->app, "what each connection gets")
-        ->check(CLI::IsMember({"echo", "discard", "banner"}))
+        ->check(CLI::IsMember({"echo", "discard", "chargen", "banner"}))
         ->capture_default_str();
     command->add_option("--backlog", options->backlog, "the accept queue's length")
         ->check(CLI::Range(1, 65535))
