@@ -645,8 +645,8 @@ void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     if (header.type != wire::icmp_type::echo_request || header.code != 0) return;
     ++counters_.IcmpInEchos;
     const std::size_t total = wire::Ipv4Header::size() + icmp->bytes().size();
-    wire::MutableBytes buffer = output_.reserve();
-    if (total > buffer.size() || total > config_.mtu) return;  // larger than we send: it came in fragments
+    if (total > config_.mtu) return;  // larger than we send (it came in fragments, which we drop yet)
+    wire::MutableBytes buffer = output_.reserve();  // at least an MTU
     wire::Ipv4Header reply;
     reply.identification = ip_identification_++;
     reply.protocol = wire::ip_protocol::icmp;
@@ -747,7 +747,8 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
     if (slot.lingering && tcb.close_complete()) end_linger(index);
     if (to == State::closed) unhash(index);
     if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
-    // Reaping files it at the end of this segment's processing, after our ACK: time enough for the loads.
+    // Where its TIME_WAIT entry will go starts loading when a connection closes first (a round trip before
+    // reap() files it: time for a miss to the last cache) and again when it enters TIME_WAIT.
     if (to == State::time_wait || to == State::fin_wait_1) time_waits_.prefetch_insert(slot.tuple_hash);
 }
 
