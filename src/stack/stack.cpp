@@ -241,6 +241,8 @@ private:
     Demux start_demux(const wire::Ipv4View& ip, std::uint16_t source_port, std::uint16_t destination_port);
     void segment_arrived(const wire::TcpView& view, const Demux& demux);
     void icmp_arrived(const wire::Ipv4View& ip);
+    void echo_request_arrived(const wire::Ipv4View& ip, const wire::Icmpv4View& icmp,
+                              const wire::Icmpv4Header& header);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
                           std::uint64_t tuple_hash, const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
@@ -631,8 +633,8 @@ void Stack::Impl::send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8
     emit_packet(tuple, segment, nullptr, 0, 0);
 }
 
-// ICMP (RFC 792, RFC 1122 3.2.2): an echo request is answered with the same identifier, sequence and data
-// (so `ping` works); the rest is counted, and for now goes no further.
+// ICMP (RFC 792, RFC 1122 3.2.2): an echo request is answered; the rest is counted, and for now goes no
+// further.
 void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     ++counters_.IcmpInMsgs;
     auto icmp = wire::Icmpv4View::parse(ip.payload());
@@ -642,9 +644,14 @@ void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     }
     const wire::Icmpv4Header header = wire::Icmpv4Header::from(*icmp);
     if (header.type == wire::icmp_type::destination_unreachable) ++counters_.IcmpInDestUnreachs;
-    if (header.type != wire::icmp_type::echo_request || header.code != 0) return;
+    if (header.type == wire::icmp_type::echo_request && header.code == 0) echo_request_arrived(ip, *icmp, header);
+}
+
+// An echo request is answered with the same identifier, sequence and data, so `ping` works.
+void Stack::Impl::echo_request_arrived(const wire::Ipv4View& ip, const wire::Icmpv4View& icmp,
+                                       const wire::Icmpv4Header& header) {
     ++counters_.IcmpInEchos;
-    const std::size_t total = wire::Ipv4Header::size() + icmp->bytes().size();
+    const std::size_t total = wire::Ipv4Header::size() + icmp.bytes().size();
     if (total > config_.mtu) return;  // larger than we send (it came in fragments, which we drop yet)
     wire::MutableBytes buffer = output_.reserve();  // at least an MTU
     wire::Ipv4Header reply;
@@ -652,10 +659,10 @@ void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     reply.protocol = wire::ip_protocol::icmp;
     reply.source = config_.address;
     reply.destination = ip.source();
-    reply.payload_length = static_cast<std::uint16_t>(icmp->bytes().size());
+    reply.payload_length = static_cast<std::uint16_t>(icmp.bytes().size());
     reply.emit(buffer);
     wire::Icmpv4Header::echo_reply(header.identifier(), header.sequence())
-        .emit(buffer.subspan(wire::Ipv4Header::size()), icmp->body());
+        .emit(buffer.subspan(wire::Ipv4Header::size()), icmp.body());
     output_.commit(total);
     ++counters_.IcmpOutEchoReps;
 }
