@@ -10,6 +10,7 @@ packages=(
     tshark
     ethtool  # bench/compare-linux.sh turns Linux's loopback offloads off for its no-offload transfer
     iproute2 util-linux procps iputils-ping nftables  # the interop tests: ip netns, setpriv, sysctl, ping, nft
+    curl wrk  # the interop tests of `serve --app http`
 )
 
 missing=()

@@ -598,6 +598,128 @@ class BadInput(unittest.TestCase):
         self.assertIn("CAP_NET_ADMIN", done.stderr)
 
 
+def chargen_body(size):
+    """What `serve --app http` sends for /bytes/SIZE: chargen lines (RFC 864) cut at SIZE bytes."""
+    printable = bytes(range(32, 127))
+    period = b"".join((printable * 2)[n:n + 72] + b"\r\n" for n in range(95))
+    return (period * (size // len(period) + 1))[:size]
+
+
+RAW_HTTP_CLIENT = r"""
+import socket, sys
+s = socket.create_connection(("10.0.0.2", 80), timeout=15)
+s.sendall(sys.argv[1].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+s.close()
+print(got.hex())   # as hex: the namespace's stdout is read as text, which would rewrite CR LF
+"""
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class TunHttp(unittest.TestCase):
+    """`tcpp serve --app http` against curl, wrk and raw Linux sockets."""
+
+    def serve(self, ns):
+        return Serve(ns, "--app", "http", port=80)
+
+    def raw(self, ns, request):
+        """Sends the request bytes (Python escapes allowed) and reads until tcpp closes the connection."""
+        return bytes.fromhex(ns.python(RAW_HTTP_CLIENT, request)).decode("latin-1")
+
+    def stopped(self, serve):
+        code, out, err = serve.stop()
+        self.assertEqual(code, 0, err)
+        return out
+
+    def test_curl_fetches_four_mebibytes_intact(self):
+        size = 4 << 20
+        with Namespace() as ns, self.serve(ns) as serve:
+            done = ns.run("sh", "-c", f"curl -sS --max-time 15 -o - -w '' http://{SERVER}/bytes/{size} | sha256sum")
+            self.assertEqual(done.stdout.split()[0], hashlib.sha256(chargen_body(size)).hexdigest())
+            head = ns.run("curl", "-sS", "--max-time", "10", "-I", f"http://{SERVER}/bytes/{size}").stdout
+            self.assertIn(f"Content-Length: {size}\n", head)  # read as text: CR LF is LF here
+            self.assertIn("Content-Type: application/octet-stream\n", head)
+            out = self.stopped(serve)
+            self.assertIn("http: 2 responses: 2 2xx, 0 4xx, 0 5xx", out)
+
+    def test_curl_keeps_one_connection_for_several_urls_and_connection_close_is_closed(self):
+        with Namespace() as ns, self.serve(ns) as serve:
+            urls = [f"http://{SERVER}/bytes/{n}" for n in (10, 100000, 1)] + [f"http://{SERVER}/"]
+            done = ns.run("curl", "-sS", "--max-time", "10", *(["-o", "/dev/null"] * len(urls)),
+                          "--write-out", "%{num_connects} %{http_code} %{size_download}\\n", *urls)
+            self.assertEqual(done.stdout.split("\n")[:3], ["1 200 10", "0 200 100000", "0 200 1"])
+            self.assertEqual(done.stdout.split("\n")[3].split()[:2], ["0", "200"])
+            # Connection: close: the response says so, and tcpp ends the stream (the client reads to EOF).
+            reply = self.raw(ns, r"GET /bytes/5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            self.assertTrue(reply.startswith("HTTP/1.1 200 OK\r\n"), reply)
+            self.assertIn("Connection: close\r\n", reply)
+            self.assertTrue(reply.endswith("\r\n\r\n" + chargen_body(5).decode()), reply)
+            # HTTP/1.0 closes by default, and two pipelined requests are answered in order first.
+            reply = self.raw(ns, r"GET /bytes/3 HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                                 r"HEAD /bytes/7 HTTP/1.0\r\n\r\n")
+            self.assertEqual(reply.count("HTTP/1.1 200 OK"), 2, reply)
+            self.assertIn("Connection: keep-alive\r\n", reply.split("HTTP/1.1 200 OK")[1])
+            self.assertTrue(reply.endswith("Content-Length: 7\r\nConnection: close\r\n\r\n"), reply)
+            out = self.stopped(serve)
+            self.assertIn("3 connections accepted, 0 still open", out)   # curl's four URLs on one
+            self.assertIn("http: 7 responses: 7 2xx", out)
+            self.assertIn(" 2 in TIME_WAIT", out)  # tcpp closed the last two first
+
+    def test_malformed_requests_get_400_and_the_connection_is_closed(self):
+        with Namespace() as ns, self.serve(ns) as serve:
+            reply = self.raw(ns, r"GET /bytes/1 HTTP/1.1\r\nHost : x\r\n\r\nGET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertTrue(reply.startswith("HTTP/1.1 400 Bad Request\r\n"), reply)
+            self.assertEqual(reply.count("HTTP/1.1"), 1, reply)  # nothing after it is answered
+            self.assertIn("Connection: close\r\n", reply)
+            reply = self.raw(ns, r"\x00\xff\r\n\r\n")
+            self.assertTrue(reply.startswith("HTTP/1.1 400 "), reply)
+            reply = self.raw(ns, r"GET / HTTP/1.1\r\n" + "X-Long: " + "a" * 9000 + r"\r\n\r\n")
+            self.assertTrue(reply.startswith("HTTP/1.1 431 "), reply)
+            self.assertTrue(self.raw(ns, r"GET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                            .startswith("HTTP/1.1 404 "))
+            out = self.stopped(serve)
+            self.assertIn("http: 4 responses: 0 2xx, 4 4xx, 0 5xx", out)
+            self.assertNotIn("InErrs", counters(out))
+
+    def test_an_idle_keep_alive_connection_is_closed_by_tcpp(self):
+        client = r"""
+import socket
+s = socket.create_connection(("10.0.0.2", 80), timeout=20)
+s.sendall(b"GET /bytes/1 HTTP/1.1\r\nHost: x\r\n\r\n")
+got = b""
+while True:   # the response, then tcpp's FIN after its idle timeout (5 s)
+    b = s.recv(4096)
+    if not b:
+        break
+    got += b
+print(got.endswith(b"\r\n\r\n ") and b"Connection" not in got)
+"""
+        with Namespace() as ns, self.serve(ns) as serve:
+            self.assertEqual(ns.python(client), "True")
+            out = self.stopped(serve)
+            self.assertIn("1 connections accepted, 0 still open, 1 in TIME_WAIT", out)
+
+    def test_wrk_runs_two_seconds_with_no_errors(self):
+        with Namespace() as ns, self.serve(ns) as serve:
+            done = ns.run("wrk", "-t1", "-c8", "-d2s", "--timeout", "5s", f"http://{SERVER}/bytes/100")
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertNotIn("Socket errors", done.stdout)
+            self.assertNotIn("Non-2xx", done.stdout)
+            requests = int(next(line for line in done.stdout.splitlines() if "requests in" in line).split()[0])
+            self.assertGreater(requests, 100)
+            out = self.stopped(serve)
+            self.assertGreaterEqual(int(out.split("stopped; ")[1].split()[0]), 8)  # wrk's 8, and a probe
+            responses = int(next(line for line in out.splitlines() if "http:" in line).split()[3])
+            self.assertGreaterEqual(responses, requests)  # wrk counts what it finished reading
+            self.assertIn(" 0 4xx, 0 5xx", out)
+            self.assertNotIn("InErrs", counters(out))
+
+
 if __name__ == "__main__":
     TCPP = os.path.abspath(sys.argv.pop(1))
     reason = missing_requirement()

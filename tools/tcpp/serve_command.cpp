@@ -1,8 +1,10 @@
 // `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application (echo,
-// discard, chargen (RFC 864), or banner: one line, then the server closes first) for every connection, until Ctrl-C; then
+// discard, chargen (RFC 864), banner: one line, then the server closes first, or http: http_app.h) for
+// every connection, until Ctrl-C; then
 // every connection is closed gracefully and the stack's counters are printed. SIGUSR1 lists the sockets.
 
 #include <cstdio>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "http_app.h"
 #include "link_setup.h"
 #include "runtime/event_loop.h"
 #include "socket_table.h"
@@ -19,7 +22,7 @@
 namespace tcpp::tool {
 namespace {
 
-enum class App { echo, discard, banner, chargen };
+enum class App { echo, discard, banner, chargen, http };
 
 struct ServeOptions {
     LinkOptions link;
@@ -35,6 +38,8 @@ struct Session {
     std::size_t pending_from = 0;
     bool end_of_stream = false;
     std::uint64_t line = 0;  // chargen: the next line's number
+    std::optional<http::ServerSession> http;
+    bool shut = false;  // http: our FIN is sent
 };
 
 // RFC 864 (character generator): line n is the 72 printable ASCII characters from the n-th (mod 95) on,
@@ -91,6 +96,51 @@ bool serve_session(Session& s, App app, std::vector<std::byte>& scratch) {
     }
 }
 
+// http: responses out, requests in, until the session has said all it will; then our FIN, and the
+// connection is read to the peer's end (or the session's linger time) before it is let go.
+bool serve_http_session(Session& s, std::vector<std::byte>& scratch, std::uint64_t now_us) {
+    Connection& c = s.connection;
+    http::ServerSession& h = *s.http;
+    if (c.error()) {
+        c.close();
+        return false;
+    }
+    if (s.end_of_stream) h.receive_end();
+    for (;;) {
+        bool progress = false;
+        for (auto out = h.output(); !out.empty(); out = h.output()) {
+            auto sent = c.send(out);
+            if (!sent || *sent == 0) break;
+            h.sent(*sent, now_us);
+            progress = true;
+        }
+        if (h.finished() && !s.shut) {
+            s.shut = true;
+            (void)c.shutdown();
+        }
+        if (const std::size_t room = std::min(h.receive_room(), scratch.size()); !s.end_of_stream && room > 0) {
+            auto n = c.receive(wire::MutableBytes{scratch}.first(room));
+            if (n && *n == 0) {
+                s.end_of_stream = true;
+                h.receive_end();
+                progress = true;
+            } else if (n) {
+                h.receive(wire::Bytes{scratch}.first(*n), now_us);
+                progress = true;
+            } else if (n.error() != std::errc::resource_unavailable_try_again) {
+                c.close();
+                return false;
+            }
+        }
+        if (h.linger_over(now_us)) {
+            c.close();
+            return false;
+        }
+        // Nothing moved: the idle timeout may end it (a 408 to send, or our FIN).
+        if (!progress && !h.poll(now_us)) return true;
+    }
+}
+
 int serve(const ServeOptions& options) {
     if (options.port == 0) {
         fmt::print(stderr, "tcpp serve: --port must be 1 to 65535\n");
@@ -99,6 +149,7 @@ int serve(const ServeOptions& options) {
     const App app = options.app == "echo"      ? App::echo
                     : options.app == "discard" ? App::discard
                     : options.app == "chargen" ? App::chargen
+                    : options.app == "http"    ? App::http
                                                : App::banner;
     int exit_code = 0;
     auto setup = LinkSetup::open(options.link, "serve", exit_code);
@@ -121,6 +172,11 @@ int serve(const ServeOptions& options) {
     std::optional<std::uint64_t> stop_deadline;  // after Ctrl-C: closes get this long to complete
     constexpr std::uint64_t close_grace_us = 5'000'000;
     unsigned status_shown = 0;
+    http::HttpDate date;
+    http::ServerStats http_stats;
+    http::ServerConfig http_config;
+    http_config.date = &date;
+    http_config.stats = &http_stats;
     std::error_code error = loop.run([&] {
         if (loop.status_requests() != status_shown) {  // SIGUSR1: the connection table, as ss -tan -o
             status_shown = loop.status_requests();
@@ -149,10 +205,13 @@ int serve(const ServeOptions& options) {
                 }
                 Session& s = sessions.emplace_back();
                 s.connection = *connection;
+                if (app == App::http) s.http.emplace(http_config, loop.now_us());
             }
         }
+        if (app == App::http) date.update(std::time(nullptr));
         for (std::size_t i = 0; i < sessions.size();) {
-            if (serve_session(sessions[i], app, scratch)) {
+            if (app == App::http ? serve_http_session(sessions[i], scratch, loop.now_us())
+                                 : serve_session(sessions[i], app, scratch)) {
                 ++i;
             } else {
                 sessions[i] = std::move(sessions.back());
@@ -171,6 +230,10 @@ int serve(const ServeOptions& options) {
     }
     fmt::print(out, "tcpp serve: stopped; {} connections accepted, {} still open, {} in TIME_WAIT\n", accepted,
                stack.connection_count(), stack.time_wait_count());
+    if (app == App::http) {
+        fmt::print(out, "tcpp serve: http: {} responses: {} 2xx, {} 4xx, {} 5xx\n", http_stats.responses,
+                   http_stats.successful, http_stats.client_errors, http_stats.server_errors);
+    }
     setup->print_counters();
     setup->flush();
     return 0;
@@ -181,11 +244,11 @@ int serve(const ServeOptions& options) {
 void add_serve_command(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ServeOptions>();
     CLI::App* command =
-        app.add_subcommand("serve", "A tcpp server on a TUN device: echo, discard or banner, until Ctrl-C");
+        app.add_subcommand("serve", "A tcpp server on a TUN device: echo, discard, chargen, banner or http, until Ctrl-C");
     add_link_options(command, options->link);
     command->add_option("--port", options->port, "the port to listen on")->required();
     command->add_option("--app", options->app, "what each connection gets")
-        ->check(CLI::IsMember({"echo", "discard", "chargen", "banner"}))
+        ->check(CLI::IsMember({"echo", "discard", "chargen", "banner", "http"}))
         ->capture_default_str();
     command->add_option("--backlog", options->backlog, "the accept queue's length")
         ->check(CLI::Range(1, 65535))
