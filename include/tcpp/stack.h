@@ -35,6 +35,7 @@ using wire::Ipv4Address;
 
 class Stack;
 class Connection;
+class Listener;
 
 template <class T>
 using Result = Expected<T, std::error_code>;
@@ -49,6 +50,37 @@ struct StackConfig {
     std::optional<tcp::SipKey> secret{};
     std::uint16_t ephemeral_first = 32768;  // Linux's net.ipv4.ip_local_port_range
     std::uint16_t ephemeral_last = 60999;
+};
+
+// What a connection can be ready for, as bits (see ReadinessObserver).
+struct Readiness {
+    static constexpr std::uint8_t readable = 1;  // receive() would not say EAGAIN: data, end of stream or an error
+    static constexpr std::uint8_t writable = 2;  // send() would take a byte or report an error
+    static constexpr std::uint8_t opened = 4;    // the opening handshake is over: ESTABLISHED (or later), or failed
+};
+
+// Told which listeners and connections became ready, so that a driver need not look at every one of them
+// (src/runtime/reactor.h turns this into callbacks and coroutine resumptions). Edge-triggered: a bit is
+// reported when its condition becomes true after the user last found it false (receive() or accept()
+// said EAGAIN or emptied what waited, send() filled the buffer) or was never reported; so, as with
+// epoll's EPOLLET, read until EAGAIN before waiting again. Reported only for handles the user holds: a
+// connection just accepted may already be readable, so try it first. A listener is reported when its
+// accept queue goes from empty to not empty.
+//
+// The stack queues what it finds while it handles a packet or a timer and calls the observer when the
+// receive() or poll() that found it returns, so the observer may call anything on the stack (user calls
+// acting at that time; receive() and poll() too, though their events then wait for the outer call to
+// finish delivering). Events that user calls make wait for the next receive() or poll(). A handle
+// released by an earlier callback of the same delivery is not reported.
+class ReadinessObserver {
+public:
+    // `became`: the Readiness bits that became true.
+    virtual void connection_ready(Connection connection, std::uint8_t became) = 0;
+    virtual void listener_ready(Listener listener) = 0;
+
+protected:
+    ReadinessObserver() = default;
+    ~ReadinessObserver() = default;
 };
 
 struct ListenOptions {
@@ -68,6 +100,9 @@ public:
     void close();
 
     bool valid() const;
+    // Names this listener among the stack's for as long as it is open (for tables keyed by listener);
+    // never 0, which an empty handle has.
+    std::uint64_t id() const { return stack_ ? (std::uint64_t{generation_} + 1) << 32 | index_ : 0; }
     Endpoint local() const;
     std::size_t accept_queue_size() const;
     std::size_t syn_queue_size() const;
@@ -101,6 +136,9 @@ public:
     void abort();
 
     bool valid() const;
+    // Names this connection among the stack's for as long as it lives (for tables keyed by connection);
+    // never 0, which an empty handle has.
+    std::uint64_t id() const { return stack_ ? (std::uint64_t{generation_} + 1) << 32 | index_ : 0; }
     bool lingering() const;
     State state() const;
     FourTuple tuple() const;
@@ -173,6 +211,10 @@ public:
     // The TIME_WAIT entry for a four-tuple, if any: when it expires.
     std::optional<std::uint64_t> time_wait_expiry(const FourTuple& tuple) const;
     void set_trace(TraceSink* sink);
+    // Who is told of readiness (see ReadinessObserver); nullptr, the default, stops it. With none, a
+    // segment pays two tests of one pointer for it (here and where it reaches its connection), and a send
+    // or receive one. Setting one looks at every connection once.
+    void set_readiness_observer(ReadinessObserver* observer);
 
 private:
     friend class Listener;

@@ -98,6 +98,14 @@ private:
     std::size_t first_ = 0;               // no summary word below this has a bit set
 };
 
+// A connection's Readiness bits, as ReadinessObserver defines them.
+std::uint8_t readiness_of(const Tcb& tcb) {
+    const State state = tcb.state();
+    const bool opened = state != State::syn_sent && state != State::syn_received;
+    return static_cast<std::uint8_t>((tcb.readable() ? Readiness::readable : 0) |
+                                     (tcb.writable() ? Readiness::writable : 0) | (opened ? Readiness::opened : 0));
+}
+
 struct EndpointHash {
     std::size_t operator()(const Endpoint& e) const {
         return std::hash<std::uint64_t>{}(std::uint64_t{e.address.value()} << 16 | e.port);
@@ -114,6 +122,9 @@ public:
         bool user_holds = false;     // a Connection handle refers to it
         bool lingering = false;      // closed with linger {on, t}: the handle lasts until the FIN is acked or t
         bool hashed = false;         // in the demultiplexing table (until CLOSED or TIME_WAIT is compacted)
+        // With a readiness observer: the Readiness bits as last found (by the stack, or lowered by a user
+        // call that found them false); a bit that comes true beyond these is reported. In padding.
+        std::uint8_t readiness = 0;
         std::uint32_t syn_queue_position = 0;  // in SYN_RECEIVED from a listener: its place in the SYN queue
         std::uint32_t listener = 0;  // passive and not yet accepted: the listener's index + 1
         // The keyed hash of the TCB's four-tuple, kept from new_slot(): unhashing, and filing the TIME_WAIT
@@ -229,7 +240,19 @@ public:
     }
     void set_trace(TraceSink* sink) { trace_ = sink; }
 
+    // --- Readiness (see ReadinessObserver) ---
+    void set_readiness_observer(ReadinessObserver* observer);
+    bool observed() const { return observer_ != nullptr; }
+    // Calls the observer with what was queued; from the public receive() and poll(), once they are done.
+    void deliver_readiness();
+    // After a user call on a connection, with an observer: bits the call found false are lowered, so that
+    // they are reported again.
+    void after_user_call(std::uint32_t index) { slots_[index].readiness &= readiness_of(*slots_[index].tcb); }
+
 private:
+    // Compares a connection's readiness with what was last found, and queues what became true. Only with
+    // an observer: without one the packet path only tests for it.
+    void note_readiness(std::uint32_t index);
     void advance_clock(std::uint64_t now);
     // Where an arriving segment's connection is to be looked for: the last one found, or the index under
     // the tuple's hash (whose cell the CPU has been asked to fetch).
@@ -329,6 +352,17 @@ private:
     std::vector<std::uint32_t> reap_list_;
     std::uint32_t next_ephemeral_ = 0;  // the next port's place in the range, from 0
 
+    struct ReadyEvent {
+        std::uint32_t index = 0;       // the connection's slot, or the listener's
+        std::uint32_t generation = 0;  // of that connection or listener: a released handle is not reported
+        std::uint8_t became = 0;       // Readiness bits; none for a listener
+        bool listener = false;
+    };
+    ReadinessObserver* observer_ = nullptr;
+    std::vector<ReadyEvent> ready_events_;  // found during the current receive() or poll()
+    std::vector<ReadyEvent> delivering_;    // being delivered (callbacks may queue more meanwhile)
+    bool delivering_now_ = false;
+
     // A small deterministic generator for the challenge-ACK budget, seeded from the secret.
     struct SplitMix {
         std::uint64_t state;
@@ -369,6 +403,7 @@ void Stack::Impl::on_timer(timer::Timer& timer) {
         return;
     }
     slots_[tcb_timer.owner].tcb->on_timer(tcb_timer.kind);
+    if (observer_ != nullptr) [[unlikely]] note_readiness(tcb_timer.owner);
 }
 
 void Stack::Impl::end_linger(std::uint32_t index) {
@@ -505,6 +540,7 @@ void Stack::Impl::segment_arrived(const wire::TcpView& view, const Demux& demux)
             }
         }
         tcb.on_segment(segment);
+        if (observer_ != nullptr) [[unlikely]] note_readiness(found);
         return;
     }
     // A SYN that may take over a TIME_WAIT entry must start beyond its numbers (RFC 9293 3.6.1 / RFC 6191).
@@ -711,6 +747,7 @@ std::uint32_t Stack::Impl::new_slot(const FourTuple& tuple, std::uint64_t hash, 
     slot.lingering = false;
     slot.listener = 0;
     slot.hashed = true;
+    slot.readiness = 0;
     slot.tuple_hash = hash;
     slot.tcb->set_host_index(index);
     demux_.insert(hash, index);
@@ -747,12 +784,17 @@ void Stack::Impl::state_changed(Tcb& tcb, State from, State to) {
         leave_syn_queue(listener, index);
         if (to != State::closed) {
             listener.accept_queue.push_back(index);  // room was checked before the ACK was processed
+            if (observer_ != nullptr && listener.accept_queue.size() == 1) {
+                ready_events_.push_back({slot.listener - 1, listener.generation, 0, true});
+            }
         } else {
             slot.listener = 0;  // back to LISTEN: the half-open connection just goes
         }
     }
     if (slot.lingering && tcb.close_complete()) end_linger(index);
     if (to == State::closed) unhash(index);
+    // A close found outside a segment or timer of this connection's own (an ICMP error, a user's abort).
+    if (to == State::closed && observer_ != nullptr) note_readiness(index);
     if (to == State::closed || to == State::time_wait) reap_list_.push_back(index);
     // Where its TIME_WAIT entry will go starts loading when a connection closes first (a round trip before
     // reap() files it: time for a miss to the last cache) and again when it enters TIME_WAIT.
@@ -944,6 +986,58 @@ Result<Connection> Stack::Impl::connect(Endpoint remote, std::optional<Endpoint>
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// Readiness
+
+void Stack::Impl::set_readiness_observer(ReadinessObserver* observer) {
+    observer_ = observer;
+    ready_events_.clear();
+    if (observer == nullptr) return;
+    ready_events_.reserve(64);
+    delivering_.reserve(64);
+    // What is true now counts as found: only what becomes true from here on is reported.
+    for (ConnectionSlot& slot : slots_) {
+        if (slot.tcb != nullptr) slot.readiness = readiness_of(*slot.tcb);
+    }
+}
+
+void Stack::Impl::note_readiness(std::uint32_t index) {
+    ConnectionSlot& slot = slots_[index];
+    const std::uint8_t now = readiness_of(*slot.tcb);
+    const auto became = static_cast<std::uint8_t>(now & ~slot.readiness);
+    slot.readiness = now;
+    if (became != 0 && slot.user_holds && !slot.lingering) {
+        ready_events_.push_back({index, slot.generation, became, false});
+    }
+}
+
+void Stack::Impl::deliver_readiness() {
+    if (ready_events_.empty()) return;
+    if (delivering_now_) return;  // called from a callback: the delivery under way takes what is queued
+    delivering_now_ = true;
+    struct Finish {
+        Impl& impl;
+        ~Finish() {
+            impl.delivering_.clear();
+            impl.delivering_now_ = false;
+        }
+    } finish{*this};
+    while (!ready_events_.empty() && observer_ != nullptr) {
+        delivering_.swap(ready_events_);
+        for (std::size_t i = 0; i < delivering_.size() && observer_ != nullptr; ++i) {
+            const ReadyEvent event = delivering_[i];
+            if (event.listener) {
+                if (listener(event.index, event.generation)) {
+                    observer_->listener_ready(Listener{&owner_, event.index, event.generation});
+                }
+            } else if (tcb(event.index, event.generation) && !slots_[event.index].lingering) {
+                observer_->connection_ready(Connection{&owner_, event.index, event.generation}, event.became);
+            }
+        }
+        delivering_.clear();
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Trace
 
 TraceEvent Stack::Impl::trace_event(TraceEvent::Type type, const Endpoint& local, std::optional<Endpoint> remote) const {
@@ -987,8 +1081,17 @@ void Stack::Impl::trace_drop(const FourTuple& tuple, const wire::TcpSegment& seg
 Stack::Stack(StackConfig config) : impl_(std::make_unique<Impl>(*this, std::move(config))) {}
 Stack::~Stack() = default;
 
-void Stack::receive(wire::Bytes packet, std::uint64_t now_us) { impl_->receive(packet, now_us); }
-void Stack::poll(std::uint64_t now_us) { impl_->poll(now_us); }
+// Without an observer, a tail call as before: the test is all the packet path pays.
+void Stack::receive(wire::Bytes packet, std::uint64_t now_us) {
+    if (!impl_->observed()) [[likely]] return impl_->receive(packet, now_us);
+    impl_->receive(packet, now_us);
+    impl_->deliver_readiness();
+}
+void Stack::poll(std::uint64_t now_us) {
+    if (!impl_->observed()) [[likely]] return impl_->poll(now_us);
+    impl_->poll(now_us);
+    impl_->deliver_readiness();
+}
 std::optional<std::uint64_t> Stack::next_deadline() const { return impl_->next_deadline(); }
 std::optional<wire::Bytes> Stack::next_output() { return impl_->next_output(); }
 std::optional<wire::Bytes> Stack::peek_output() const { return impl_->peek_output(); }
@@ -1013,6 +1116,7 @@ std::optional<std::uint64_t> Stack::time_wait_expiry(const FourTuple& tuple) con
     return impl_->time_waits().expiry(*entry);
 }
 void Stack::set_trace(TraceSink* sink) { impl_->set_trace(sink); }
+void Stack::set_readiness_observer(ReadinessObserver* observer) { impl_->set_readiness_observer(observer); }
 
 Result<Connection> Listener::accept() {
     auto* slot = stack_ ? stack_->impl_->listener(index_, generation_) : nullptr;
@@ -1052,7 +1156,13 @@ Result<std::size_t> Connection::send(wire::Bytes data) {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
     if (!tcb) return bad_handle<std::size_t>();
     std::error_code error;
-    std::size_t n = tcb->send(data, error);
+    if (stack_->impl_->observed()) [[unlikely]] {
+        std::size_t n = tcb->send(data, error);
+        stack_->impl_->after_user_call(index_);
+        if (error) return Unexpected{error};
+        return n;
+    }
+    std::size_t n = tcb->send(data, error);  // as it was before readiness: nothing kept across the call
     if (error) return Unexpected{error};
     return n;
 }
@@ -1061,6 +1171,12 @@ Result<std::size_t> Connection::receive(wire::MutableBytes out) {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
     if (!tcb) return bad_handle<std::size_t>();
     std::error_code error;
+    if (stack_->impl_->observed()) [[unlikely]] {
+        std::size_t n = tcb->receive(out, error);
+        stack_->impl_->after_user_call(index_);
+        if (error) return Unexpected{error};
+        return n;
+    }
     std::size_t n = tcb->receive(out, error);
     if (error) return Unexpected{error};
     return n;
