@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "common/expected.h"
+#include "ip/reassembly_config.h"
 #include "tcp/config.h"
 #include "tcp/connection_info.h"
 #include "tcp/counters.h"
@@ -50,6 +51,8 @@ struct StackConfig {
     std::optional<tcp::SipKey> secret{};
     std::uint16_t ephemeral_first = 32768;  // Linux's net.ipv4.ip_local_port_range
     std::uint16_t ephemeral_last = 60999;
+    // IPv4 fragment reassembly: its memory budget, the datagrams in progress at once, and their timeout.
+    ip::ReassemblyConfig reassembly{};
 };
 
 // What a connection can be ready for, as bits (see ReadinessObserver).

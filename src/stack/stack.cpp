@@ -9,10 +9,13 @@
 #include <cassert>
 #include <deque>
 #include <random>
+#include <span>
 #include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include "ip/fragment_reassembly.h"
+#include "ip/fragmentation.h"
 #include "stack/cell_chunks.h"
 #include "stack/connection_index.h"
 #include "stack/packet_queue.h"
@@ -148,6 +151,7 @@ public:
           secret_(config_.secret ? *config_.secret : random_key()),
           isn_(secret_),
           output_(largest_packet(config_)),
+          reassembly_(config_.reassembly, counters_, secret_),
           tuple_hash_{secret_},
           time_waits_(secret_) {
         attach(config_.tcp, timers_, counters_);
@@ -266,6 +270,13 @@ private:
     void icmp_arrived(const wire::Ipv4View& ip);
     void echo_request_arrived(const wire::Ipv4View& ip, const wire::Icmpv4View& icmp,
                               const wire::Icmpv4Header& header);
+    // A datagram for us, whole: arrived so, or reassembled from its fragments.
+    void datagram_arrived(const wire::Ipv4View& ip);
+    void fragment_arrived(const wire::Ipv4View& fragment);
+    void send_time_exceeded(wire::Bytes quote);
+    // A datagram we originate, not TCP, too long for the MTU: in fragments. `header`'s payload_length is the
+    // whole payload's, given in pieces.
+    void send_fragmented(const wire::Ipv4Header& header, std::span<const wire::Bytes> payload);
     void listener_segment(ListenerSlot& listener, std::uint32_t listener_index, const FourTuple& tuple,
                           std::uint64_t tuple_hash, const wire::TcpSegment& segment, std::optional<Seq> iss_floor);
     void time_wait_segment(tcp::TimeWaitEntry& entry, const wire::TcpSegment& segment, bool& reopen);
@@ -315,6 +326,7 @@ private:
     timer::TimingWheel timers_;
     stack::PacketQueue output_;
     std::uint16_t ip_identification_ = 0;
+    ip::FragmentReassembly reassembly_;  // IPv4 datagrams arriving in fragments
     TraceSink* trace_ = nullptr;
 
     // Declared before the slots: a TCB gives back what it holds of these when destroyed.
@@ -392,6 +404,7 @@ void Stack::Impl::advance_clock(std::uint64_t now) {
         --port_users_[tuple.local.port];
         trace_state(tuple.local, &tuple.remote, State::time_wait, State::closed);
     });
+    reassembly_.expire(now, [this](wire::Bytes quote) { send_time_exceeded(quote); });
     reap();
 }
 
@@ -419,6 +432,7 @@ void Stack::Impl::poll(std::uint64_t now) { advance_clock(now); }
 std::optional<std::uint64_t> Stack::Impl::next_deadline() const {
     auto a = timers_.next_deadline();
     auto b = time_waits_.next_deadline();
+    if (auto c = reassembly_.next_deadline(); c && (!b || *c < *b)) b = c;  // fragments awaiting the rest
     if (a && b) return std::min(*a, *b);
     return a ? a : b;
 }
@@ -444,21 +458,37 @@ bool Stack::Impl::allow_challenge_ack() {
 void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
     advance_clock(now);
     auto ip = wire::Ipv4View::parse(packet);
-    if (!ip || ip->destination() != config_.address || ip->is_fragment()) return;  // fragments: not yet
-    if (ip->protocol() == wire::ip_protocol::icmp) {
-        icmp_arrived(*ip);
+    if (!ip || ip->destination() != config_.address) return;
+    if (ip->is_fragment()) [[unlikely]] {
+        fragment_arrived(*ip);
         return;
     }
-    if (ip->protocol() != wire::ip_protocol::tcp) return;
+    datagram_arrived(*ip);
+}
+
+// RFC 791 3.2: a fragment waits in the reassembly for the rest of its datagram; the datagram it completes
+// goes on as if it had arrived whole (its header checksum was made right there).
+void Stack::Impl::fragment_arrived(const wire::Ipv4View& fragment) {
+    const std::optional<wire::Bytes> whole = reassembly_.add(fragment, now_us_);
+    if (!whole) return;
+    if (auto ip = wire::Ipv4View::parse(*whole)) datagram_arrived(*ip);
+}
+
+void Stack::Impl::datagram_arrived(const wire::Ipv4View& ip) {
+    if (ip.protocol() == wire::ip_protocol::icmp) {
+        icmp_arrived(ip);
+        return;
+    }
+    if (ip.protocol() != wire::ip_protocol::tcp) return;
     // The ports come before the TCP header is checked (a segment too short to hold them is dropped by that
     // check below): the index lookup can then start while the checksum is verified.
-    const wire::Bytes transport = ip->payload();
+    const wire::Bytes transport = ip.payload();
     if (transport.size() < 4) {
         ++counters_.InErrs;
         return;
     }
-    const Demux demux = start_demux(*ip, wire::load_be16(transport.data()), wire::load_be16(transport.data() + 2));
-    auto view = wire::TcpView::parse(*ip, wire::ChecksumCheck::verify);
+    const Demux demux = start_demux(ip, wire::load_be16(transport.data()), wire::load_be16(transport.data() + 2));
+    auto view = wire::TcpView::parse(ip, wire::ChecksumCheck::verify);
     if (!view) {
         ++counters_.InErrs;
         if (view.error() == wire::ParseError::bad_checksum) ++counters_.InCsumErrors;
@@ -688,19 +718,73 @@ void Stack::Impl::echo_request_arrived(const wire::Ipv4View& ip, const wire::Icm
                                        const wire::Icmpv4Header& header) {
     ++counters_.IcmpInEchos;
     const std::size_t total = wire::Ipv4Header::size() + icmp.bytes().size();
-    if (total > config_.mtu) return;  // larger than we send (it came in fragments, which we drop yet)
-    wire::MutableBytes buffer = output_.reserve();  // at least an MTU
     wire::Ipv4Header reply;
     reply.identification = ip_identification_++;
     reply.protocol = wire::ip_protocol::icmp;
     reply.source = config_.address;
     reply.destination = ip.source();
     reply.payload_length = static_cast<std::uint16_t>(icmp.bytes().size());
+    if (total > config_.mtu) {
+        // The request came in fragments (`ping -s 3000`), and so goes the reply. At most 65,515 bytes of
+        // ICMP, the request's own length. Its checksum covers the whole message: summed over the header and
+        // the data where they lie, before either is cut.
+        std::array<std::byte, wire::Icmpv4Header::size()> reply_header{};
+        wire::Icmpv4Header::echo_reply(header.identifier(), header.sequence()).emit(reply_header, {});
+        wire::store_be16(reply_header.data() + 2, 0);
+        wire::ChecksumAccumulator sum;
+        sum.add_header(reply_header);
+        sum.add(icmp.body());
+        wire::store_be16(reply_header.data() + 2, sum.checksum());
+        const std::array<wire::Bytes, 2> message{wire::Bytes{reply_header}, icmp.body()};
+        send_fragmented(reply, message);
+        ++counters_.IcmpOutEchoReps;
+        return;
+    }
+    wire::MutableBytes buffer = output_.reserve();  // at least an MTU
     reply.emit(buffer);
     wire::Icmpv4Header::echo_reply(header.identifier(), header.sequence())
         .emit(buffer.subspan(wire::Ipv4Header::size()), icmp.body());
     output_.commit(total);
     ++counters_.IcmpOutEchoReps;
+}
+
+// RFC 792, RFC 1122 3.3.2: a datagram we gave up reassembling, whose first fragment had come, is reported to
+// its sender (time exceeded, code 1), quoting that fragment's header and first 8 bytes of data. Not about
+// ICMP other than echo (never an error about an error), nor to an address that is no single host's (RFC 1122
+// 3.2.2).
+void Stack::Impl::send_time_exceeded(wire::Bytes quote) {
+    auto quoted = wire::Ipv4View::parse_quoted(quote);
+    if (!quoted) return;
+    const Ipv4Address to = quoted->source();
+    const std::uint8_t first_octet = static_cast<std::uint8_t>(to.value() >> 24);
+    if (to == Ipv4Address{} || to.value() == 0xffffffff || first_octet >= 224 || first_octet == 127) return;
+    if (quoted->protocol() == wire::ip_protocol::icmp && !quoted->payload().empty()) {
+        const auto type = std::to_integer<std::uint8_t>(quoted->payload()[0]);
+        if (type != wire::icmp_type::echo_request && type != wire::icmp_type::echo_reply) return;
+    }
+    const std::size_t icmp_length = wire::Icmpv4Header::size() + quote.size();
+    wire::MutableBytes buffer = output_.reserve();
+    wire::Ipv4Header ip;
+    ip.identification = ip_identification_++;
+    ip.protocol = wire::ip_protocol::icmp;
+    ip.source = config_.address;
+    ip.destination = to;
+    ip.payload_length = static_cast<std::uint16_t>(icmp_length);
+    ip.emit(buffer);
+    wire::Icmpv4Header::time_exceeded(1).emit(buffer.subspan(wire::Ipv4Header::size()), quote);
+    output_.commit(wire::Ipv4Header::size() + icmp_length);
+    ++counters_.IcmpOutTimeExcds;
+}
+
+// RFC 791 3.2: the fragments go out in order, each at most an MTU, so each fits a reserve() of the queue.
+void Stack::Impl::send_fragmented(const wire::Ipv4Header& header, std::span<const wire::Bytes> payload) {
+    const std::size_t count = ip::fragment(header, payload, config_.mtu, output_);
+    if (count == 0) {
+        ++counters_.FragFails;
+        return;
+    }
+    ++counters_.FragOKs;
+    counters_.FragCreates += count;
 }
 
 void Stack::Impl::emit_packet(const FourTuple& tuple, wire::TcpSegment& segment, const Tcb* tcb,

@@ -7,6 +7,16 @@
 namespace tcpp::tcp {
 
 struct Counters {
+    // Ip: (IPv4 fragments; ReasmOverlaps is Linux's TcpExt: line, IcmpOutTimeExcds its Icmp: line)
+    std::uint64_t ReasmTimeout = 0;      // datagrams whose fragments did not all come in time
+    std::uint64_t ReasmReqds = 0;        // fragments received
+    std::uint64_t ReasmOKs = 0;          // datagrams reassembled
+    std::uint64_t ReasmFails = 0;        // datagrams given up (timeout, overlap, bad fragment, evicted) or refused
+    std::uint64_t ReasmOverlaps = 0;     // ... of them, for fragments that overlapped
+    std::uint64_t FragOKs = 0;           // datagrams we sent in fragments
+    std::uint64_t FragFails = 0;         // ... that we could not (an MTU too small for any fragment)
+    std::uint64_t FragCreates = 0;       // fragments sent
+    std::uint64_t IcmpOutTimeExcds = 0;  // time exceeded sent: fragment reassembly time exceeded (RFC 792)
     // Tcp: (RFC 4022 MIB)
     std::uint64_t ActiveOpens = 0;     // CLOSED -> SYN_SENT
     std::uint64_t PassiveOpens = 0;    // LISTEN -> SYN_RECEIVED
@@ -66,6 +76,9 @@ void for_each_counter(const Counters& c, Visit&& visit) {
     };
 #define TCPP_COUNTER(name) Named{#name, &Counters::name}
     static constexpr Named all[] = {
+        TCPP_COUNTER(ReasmTimeout), TCPP_COUNTER(ReasmReqds), TCPP_COUNTER(ReasmOKs), TCPP_COUNTER(ReasmFails),
+        TCPP_COUNTER(ReasmOverlaps), TCPP_COUNTER(FragOKs), TCPP_COUNTER(FragFails), TCPP_COUNTER(FragCreates),
+        TCPP_COUNTER(IcmpOutTimeExcds),
         TCPP_COUNTER(ActiveOpens), TCPP_COUNTER(PassiveOpens), TCPP_COUNTER(AttemptFails),
         TCPP_COUNTER(EstabResets), TCPP_COUNTER(CurrEstab), TCPP_COUNTER(InSegs), TCPP_COUNTER(OutSegs),
         TCPP_COUNTER(RetransSegs), TCPP_COUNTER(InErrs), TCPP_COUNTER(OutRsts), TCPP_COUNTER(InCsumErrors),

@@ -9,6 +9,7 @@ corpus/ipv4_tcp/     IPv4 packets: one per distinct shape in tests/fixtures/linu
 corpus/tcp_options/  TCP options areas: the layouts Linux sends, and hand-built SACK, padding and malformed ones.
 corpus/icmp/         ICMP messages (echo, port unreachable and fragmentation-needed quoting fixture packets,
                      time exceeded), and Ethernet frames: IPv4+ICMP, ARP request and reply, a fixture TCP frame.
+corpus/fragments/    sequences of IPv4 fragments in fuzz_fragments.cpp's 7-byte form (hand-built: no fixture).
 
 Files are named by the SHA-1 of their contents, as libFuzzer names the inputs it keeps. Each run replaces the
 three directories' contents, so the output depends only on the captures and this script.
@@ -255,6 +256,35 @@ def icmp_seeds(frames, packets):
     return seeds
 
 
+def fragment_spec(ident=0, icmp=False, other_source=False, options=False, changed=False, offset=0, length=0,
+                  more=False, wait_us=0):
+    """One fragment as fuzz_fragments.cpp reads it: 7 bytes."""
+    key = ident | (4 if icmp else 0) | (8 if other_source else 0) | (16 if options else 0) | (32 if changed else 0)
+    units = offset // 8
+    return bytes([key, units >> 8, units & 0xff, length >> 8, length & 0xff,
+                  (wait_us // 50_000) << 1 | (1 if more else 0), wait_us % 50_000 % 256])
+
+
+def fragments_seeds():
+    """Fragment sequences: a datagram in order and reversed, interleaved ones, duplicates, an overlap, a bad
+    length, one that times out, and enough to overflow the small budget."""
+    def cut(total, each, **key):
+        return [fragment_spec(offset=o, length=min(each, total - o), more=o + each < total, **key)
+                for o in range(0, total, each)]
+    seeds = [
+        b"".join(cut(3000, 1480)),
+        b"".join(reversed(cut(3000, 1480))),
+        b"".join(cut(4000, 1480, icmp=True, options=True)),
+        b"".join(a + b for a, b in zip(cut(2960, 1480, ident=1), cut(2960, 1480, ident=2, other_source=True))),
+        b"".join(f + f for f in cut(2000, 504)),
+        fragment_spec(offset=0, length=1480, more=True) + fragment_spec(offset=8, length=1480, more=True),
+        fragment_spec(offset=0, length=1001, more=True),
+        fragment_spec(offset=0, length=1480, more=True) + fragment_spec(offset=2960, length=8, wait_us=1_500_000),
+        b"".join(f for i in range(8) for f in cut(20000, 1480, ident=i % 4, other_source=i >= 4)),
+    ]
+    return seeds
+
+
 def write_corpus(name, seeds):
     directory = CORPUS / name
     directory.mkdir(parents=True, exist_ok=True)
@@ -275,6 +305,7 @@ def main():
     write_corpus("ipv4_tcp", ipv4_tcp_seeds(frames, packets))
     write_corpus("tcp_options", tcp_options_seeds(packets))
     write_corpus("icmp", icmp_seeds(frames, packets))
+    write_corpus("fragments", fragments_seeds())
 
 
 if __name__ == "__main__":

@@ -337,6 +337,24 @@ print(len(lines), ok)
             out = self.stopped(serve)
             self.assertEqual(counters(out).get("IcmpOutEchoReps"), 3)
 
+    def test_ping_in_fragments_is_answered_in_fragments(self):
+        # -s 3000 and -s 8000 at MTU 1500: Linux sends each request in 3 and 6 fragments; tcpp reassembles it,
+        # and sends the reply, as long, in fragments of its own, which Linux reassembles and checks.
+        with Namespace() as ns, Serve(ns) as serve:
+            for size in (3000, 8000):
+                done = ns.run("ping", "-c", "3", "-i", "0.2", "-W", "2", "-s", str(size), SERVER, check=False)
+                self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+                self.assertIn("3 received", done.stdout)
+                self.assertIn(f"{size + 8} bytes from {SERVER}", done.stdout)
+                self.assertNotIn("wrong data", done.stdout)
+            found = counters(self.stopped(serve))
+            self.assertEqual(found.get("IcmpOutEchoReps"), 6)
+            self.assertEqual(found.get("ReasmOKs"), 6)
+            self.assertEqual(found.get("ReasmReqds"), 3 * 3 + 3 * 6)
+            self.assertEqual(found.get("FragOKs"), 6)
+            self.assertEqual(found.get("FragCreates"), 3 * 3 + 3 * 6)
+            self.assertNotIn("ReasmFails", found)
+
     def test_tcpp_closes_first_holds_time_wait_and_re_acks_a_resent_fin(self):
         import json
         import tempfile
