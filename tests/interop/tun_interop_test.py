@@ -433,7 +433,7 @@ import hashlib, socket, sys
 mode = sys.argv[1]
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("10.0.0.1", 9000))
+listener.bind(("0.0.0.0", 9000))
 listener.listen(8)
 print("ready", flush=True)
 c, peer = listener.accept()
@@ -545,6 +545,65 @@ class TunConnect(unittest.TestCase):
         done = self.tcpp_connect("192.0.2.1:80")
         self.assertEqual(done.returncode, 1)
         self.assertIn(b"no route to 192.0.2.1", done.stderr)
+        self.assertEqual(done.stderr.count(b"\n"), 1)
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class IcmpOnRealPaths(unittest.TestCase):
+    """ICMP errors from a Linux router reaching tcpp's connections: path MTU discovery (RFC 1191) through a
+    narrower link, and a destination the router cannot reach. The namespace with tcpp's TUN device routes
+    (ip_forward) to a second namespace over a veth pair."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+        self.far = Namespace().__enter__()
+        self.addCleanup(self.far.__exit__, None, None, None)
+        self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        self.ns.run("ip", "link", "set", "tun0", "up")
+        self.ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # The router's route to the far network carries 1280 bytes (a route MTU: the devices keep 1500, so
+        # the far host announces an MSS of 1460 and its replies pass); only the router knows the path is
+        # narrower, and says so with ICMP fragmentation needed.
+        self.ns.run("ip", "link", "add", "rtr0", "type", "veth", "peer", "name", "far0", "netns", self.far.name)
+        self.ns.run("ip", "addr", "add", "10.1.0.1/24", "dev", "rtr0")
+        self.ns.run("ip", "link", "set", "rtr0", "up")
+        self.ns.run("ip", "route", "replace", "10.1.0.0/24", "dev", "rtr0", "mtu", "1280")
+        self.far.run("ip", "addr", "add", "10.1.0.2/24", "dev", "far0")
+        self.far.run("ip", "link", "set", "far0", "up")
+        self.far.run("ip", "route", "add", "default", "via", "10.1.0.1")
+
+    def tcpp_connect(self, *args):
+        return subprocess.run(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24",
+                                              "--gateway", "10.0.0.1", *args),
+                              capture_output=True, timeout=WAIT * 2)
+
+    def test_fragmentation_needed_lowers_the_mss_and_the_data_arrives_intact(self):
+        import tempfile
+        server = subprocess.Popen(self.far.command(sys.executable, "-c", LINUX_SERVER, "echo"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (server.poll() is None and server.kill(), server.communicate()))
+        self.assertEqual(server.stdout.readline().strip(), "ready")
+        with tempfile.TemporaryDirectory() as tmp:
+            sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
+            with open(sent, "wb") as f:
+                f.write(os.urandom(2 << 20))
+            done = self.tcpp_connect("10.1.0.2:9000", "--send", sent, "--recv", got, "--shutdown-after-send")
+            self.assertEqual(done.returncode, 0, done.stderr)
+            with open(sent, "rb") as a, open(got, "rb") as b:
+                self.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
+        self.assertIn(b"the path's MTU was 1280 (learned from ICMP)", done.stderr)
+        # The router told tcpp (its ICMP counters), rather than tcpp guessing after timeouts.
+        snmp = self.ns.run("nstat", "-az", "IcmpOutDestUnreachs").stdout
+        self.assertRegex(snmp, r"IcmpOutDestUnreachs\s+[1-9]")
+
+    def test_a_destination_the_router_cannot_reach_fails_at_once_with_no_route_to_host(self):
+        self.ns.run("ip", "route", "add", "unreachable", "192.0.2.0/24")
+        done = self.tcpp_connect("192.0.2.1:80")
+        self.assertEqual(done.returncode, 1)
+        # EHOSTUNREACH from the router's ICMP host unreachable, not ETIMEDOUT after the SYN's retries.
+        self.assertIn(b"tcpp connect: 192.0.2.1:80: No route to host", done.stderr)
         self.assertEqual(done.stderr.count(b"\n"), 1)
 
 

@@ -158,6 +158,7 @@ int connect(const ConnectOptions& options) {
     std::optional<std::uint64_t> close_deadline;
     constexpr std::uint64_t close_grace_us = 10'000'000;
     std::error_code failure;
+    std::uint32_t path_mtu = stack.config().mtu;  // as the connection knew it at the end (ICMP may lower it)
     std::error_code error = loop.run(
         [&] {
             if (loop.interrupted() > 0 && !closed) {
@@ -204,6 +205,7 @@ int connect(const ConnectOptions& options) {
             // then wait for the close to complete (LAST_ACK acknowledged, or TIME_WAIT reached).
             if (end_of_stream && source->done() && !closed) {
                 closed = true;
+                if (auto info = connection->info()) path_mtu = info->pmtu;
                 connection->close();
             }
             // After close(), the rounds above wait until the stack holds no connection (our FIN acknowledged:
@@ -220,6 +222,10 @@ int connect(const ConnectOptions& options) {
     if (failure) {
         fmt::print(stderr, "tcpp connect: {}: {}\n", options.remote, failure.message());
         return 1;
+    }
+    if (path_mtu < stack.config().mtu) {
+        fmt::print(progress, "tcpp connect: the path's MTU was {} (learned from ICMP), not {}\n", path_mtu,
+                   stack.config().mtu);
     }
     fmt::print(progress, "tcpp connect: closed; {} bytes sent, {} received; {} in TIME_WAIT\n", source->bytes(),
                received_bytes, stack.time_wait_count());
