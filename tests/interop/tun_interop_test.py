@@ -76,19 +76,19 @@ class Namespace:
 class Serve:
     """`tcpp serve` running in a namespace, on tun0 with 10.0.0.2/24; the host side given 10.0.0.1/24."""
 
-    def __init__(self, ns, *options, port=7):
+    def __init__(self, ns, *options, port=7, kind="tun"):
         self.ns = ns
         self.port = port
         self.process = subprocess.Popen(
-            ns.command(TCPP, "serve", "--tun", "tun0", "--addr", f"{SERVER}/24", "--port", str(port), *options),
+            ns.command(TCPP, "serve", f"--{kind}", f"{kind}0", "--addr", f"{SERVER}/24", "--port", str(port), *options),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # The device exists once serve says it listens.
         line = self.process.stdout.readline()
         if "tcpp serve:" not in line:
             self.process.kill()
             raise AssertionError(f"tcpp serve did not start: {line} {self.process.stderr.read()}")
-        ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
-        ns.run("ip", "link", "set", "tun0", "up")
+        ns.run("ip", "addr", "add", HOST_SIDE, "dev", f"{kind}0")
+        ns.run("ip", "link", "set", f"{kind}0", "up")
 
     def stop(self):
         """Ctrl-C; its output after the first line (the counters)."""
@@ -607,6 +607,69 @@ class IcmpOnRealPaths(unittest.TestCase):
         self.assertEqual(done.stderr.count(b"\n"), 1)
 
 
+def pcap_frames(path):
+    """The link type of a pcap file and its packets' bytes (the classic format, as tcpp writes it)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    link_type = struct.unpack_from("<I", data, 20)[0]
+    frames, at = [], 24
+    while at + 16 <= len(data):
+        captured = struct.unpack_from("<I", data, at + 8)[0]
+        frames.append(data[at + 16:at + 16 + captured])
+        at += 16 + captured
+    return link_type, frames
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class TapInterop(unittest.TestCase):
+    """tcpp on a TAP device: IPv4 over Ethernet, with ARP both ways, against the Linux kernel."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+
+    def test_linux_resolves_tcpp_pings_it_and_echoes_1_mib_intact(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            capture = os.path.join(tmp, "tap.pcap")
+            with Serve(self.ns, "--pcap", capture, kind="tap") as serve:
+                self.assertIn("2 received", self.ns.run("ping", "-c", "2", "-i", "0.2", "-W", "2", SERVER).stdout)
+                got, intact, _ = self.ns.python(ECHO_CLIENT, str(1 << 20)).split()
+                self.assertEqual((int(got), intact), (1 << 20, "True"))
+                # Linux learned tcpp's hardware address, made from its IPv4 address.
+                self.assertIn(f"{SERVER} dev tap0 lladdr 02:00:0a:00:00:02", self.ns.run("ip", "neigh").stdout)
+                code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertRegex(out, r"arp: \d+ requests sent, \d+ answered; [1-9]\d* requests for us answered")
+            link_type, frames = pcap_frames(capture)
+        self.assertEqual(link_type, 1)  # Ethernet: the capture shows the frames, ARP included
+        arp = [f for f in frames if f[12:14] == b"\x08\x06"]
+        self.assertTrue(any(f[20:22] == b"\x00\x02" and f[6:12] == bytes.fromhex("02000a000002") for f in arp),
+                        "tcpp's ARP reply is in the capture")
+
+    def test_tcpp_resolves_linux_and_an_absent_neighbour_is_host_unreachable(self):
+        self.ns.run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tap0")
+        self.ns.run("ip", "link", "set", "tap0", "up")
+        server = subprocess.Popen(self.ns.command(sys.executable, "-c", LINUX_SERVER, "echo"),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: (server.poll() is None and server.kill(), server.communicate()))
+        self.assertEqual(server.stdout.readline().strip(), "ready")
+        connect = self.ns.command(TCPP, "connect", "--tap", "tap0", "--addr", f"{SERVER}/24")
+        done = subprocess.run([*connect, "10.0.0.1:9000", "--send", "-", "--recv", "-", "--shutdown-after-send"],
+                              input=b"over ethernet\n" * 1000, capture_output=True, timeout=WAIT)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, b"over ethernet\n" * 1000)
+        # Nobody has 10.0.0.9: three ARP requests go unanswered, and the connection fails with EHOSTUNREACH
+        # (not ETIMEDOUT after two minutes of SYNs).
+        started = time.monotonic()
+        done = subprocess.run([*connect, "10.0.0.9:80"], capture_output=True, timeout=WAIT)
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stderr, b"tcpp connect: 10.0.0.9:80: No route to host\n")
+        self.assertLess(time.monotonic() - started, WAIT)
+
+
 class BadInput(unittest.TestCase):
     """Errors a user makes: a one-line message and a non-zero exit, never a crash or a hang."""
 
@@ -639,6 +702,14 @@ class BadInput(unittest.TestCase):
         done = self.run_tcpp("connect", "--tun", "t0", "--addr", "10.0.0.2/24", "--gateway", "10.9.0.1", "10.0.0.1:80")
         self.assertEqual(done.returncode, 2)
         self.assertIn("is not another address on 10.0.0.2/24", done.stderr)
+
+    def test_tun_and_tap_together_or_neither(self):
+        done = self.run_tcpp("serve", "--tun", "t0", "--tap", "t1", "--addr", "10.0.0.2/24", "--port", "7")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("excludes", done.stderr)
+        done = self.run_tcpp("serve", "--addr", "10.0.0.2/24", "--port", "7")
+        self.assertEqual(done.returncode, 2)
+        self.assertEqual(done.stderr, "tcpp serve: one of --tun IFNAME or --tap IFNAME is needed\n")
 
     def test_unknown_option(self):
         done = self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/24", "--port", "7", "--bogus")

@@ -1,4 +1,4 @@
-// `tcpp connect`: a tcpp stack on a TUN device opens one connection to HOST:PORT, sends a file (or
+// `tcpp connect`: a tcpp stack on a TUN or TAP device opens one connection to HOST:PORT, sends a file (or
 // standard input) and writes what it receives to a file (or standard output), then closes. The exit code
 // says how it ended: 0 for a clean close, 1 for a connection that failed (refused, reset, timed out,
 // unreachable), 2 for bad input.
@@ -216,7 +216,7 @@ int connect(const ConnectOptions& options) {
     if (received) std::fflush(received);
     setup->flush();
     if (error) {
-        fmt::print(stderr, "tcpp connect: {}: {}\n", options.link.tun, error.message());
+        fmt::print(stderr, "tcpp connect: {}: {}\n", options.link.device_name(), error.message());
         return 1;
     }
     if (failure) {
@@ -236,7 +236,7 @@ int connect(const ConnectOptions& options) {
 
 void add_connect_command(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ConnectOptions>();
-    CLI::App* command = app.add_subcommand("connect", "One tcpp connection over a TUN device: send, receive, close");
+    CLI::App* command = app.add_subcommand("connect", "One tcpp connection over a TUN or TAP device: send, receive, close");
     add_link_options(command, options->link);
     command->add_option("remote", options->remote, "HOST:PORT to connect to")->required();
     command->add_option("--send", options->send_path, "send this file (- for standard input)");
