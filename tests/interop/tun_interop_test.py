@@ -469,6 +469,34 @@ elif mode == "read":        # say when N bytes are in, then read until a reset o
 """
 
 
+def start_linux_server(test, ns, mode, *args):
+    """LINUX_SERVER in the namespace, stopped (and its pipes closed) when the test ends; once it listens."""
+    server = subprocess.Popen(ns.command(sys.executable, "-c", LINUX_SERVER, mode, *args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    def stop():
+        if server.poll() is None:
+            server.kill()
+        server.communicate()
+    test.addCleanup(stop)
+    test.assertEqual(server.stdout.readline().strip(), "ready")
+    return server
+
+
+def echo_a_file(test, tcpp_connect, remote, size):
+    """`tcpp connect` sends `size` random bytes from a file to an echo server, with a half close, and writes
+    the echo to another file: they must be the same. Returns the finished tcpp connect."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
+        with open(sent, "wb") as f:
+            f.write(os.urandom(size))
+        done = tcpp_connect(remote, "--send", sent, "--recv", got, "--shutdown-after-send")
+        test.assertEqual(done.returncode, 0, done.stderr)
+        with open(sent, "rb") as a, open(got, "rb") as b:
+            test.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
+    return done
+
+
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
 class TunConnect(unittest.TestCase):
     """`tcpp connect` opening connections to Linux sockets. The TUN device is made first, with the kernel's
@@ -482,36 +510,20 @@ class TunConnect(unittest.TestCase):
         self.ns.run("ip", "link", "set", "tun0", "up")
 
     def linux_server(self, mode, *args):
-        server = subprocess.Popen(self.ns.command(sys.executable, "-c", LINUX_SERVER, mode, *args), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        def stop():
-            if server.poll() is None:
-                server.kill()
-            server.communicate()  # and its pipes closed
-        self.addCleanup(stop)
-        self.assertEqual(server.stdout.readline().strip(), "ready")
-        return server
+        return start_linux_server(self, self.ns, mode, *args)
 
     def tcpp_connect(self, *args, stdin=None):
         return subprocess.run(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24", *args),
                               capture_output=True, timeout=WAIT * 2, input=stdin)
 
     def test_send_a_file_half_close_and_receive_the_echo_intact(self):
-        import tempfile
         server = self.linux_server("echo")
-        with tempfile.TemporaryDirectory() as tmp:
-            sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
-            with open(sent, "wb") as f:
-                f.write(os.urandom(10 << 20))
-            done = self.tcpp_connect("10.0.0.1:9000", "--send", sent, "--recv", got, "--shutdown-after-send")
-            self.assertEqual(done.returncode, 0, done.stderr)
-            with open(sent, "rb") as a, open(got, "rb") as b:
-                self.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
-            total, port = server.communicate(timeout=WAIT)[0].split()
-            self.assertEqual(int(total), 10 << 20)
-            # tcpp sent the first FIN: tcpp holds TIME_WAIT, Linux does not.
-            self.assertIn(b"1 in TIME_WAIT", done.stderr)
-            self.assertNotIn(f":{port} ", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
+        done = echo_a_file(self, self.tcpp_connect, "10.0.0.1:9000", 10 << 20)
+        total, port = server.communicate(timeout=WAIT)[0].split()
+        self.assertEqual(int(total), 10 << 20)
+        # tcpp sent the first FIN: tcpp holds TIME_WAIT, Linux does not.
+        self.assertIn(b"1 in TIME_WAIT", done.stderr)
+        self.assertNotIn(f":{port} ", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
 
     def test_linux_closes_first_and_holds_time_wait(self):
         server = self.linux_server("greet-close")
@@ -580,19 +592,8 @@ class IcmpOnRealPaths(unittest.TestCase):
                               capture_output=True, timeout=WAIT * 2)
 
     def test_fragmentation_needed_lowers_the_mss_and_the_data_arrives_intact(self):
-        import tempfile
-        server = subprocess.Popen(self.far.command(sys.executable, "-c", LINUX_SERVER, "echo"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: (server.poll() is None and server.kill(), server.communicate()))
-        self.assertEqual(server.stdout.readline().strip(), "ready")
-        with tempfile.TemporaryDirectory() as tmp:
-            sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
-            with open(sent, "wb") as f:
-                f.write(os.urandom(2 << 20))
-            done = self.tcpp_connect("10.1.0.2:9000", "--send", sent, "--recv", got, "--shutdown-after-send")
-            self.assertEqual(done.returncode, 0, done.stderr)
-            with open(sent, "rb") as a, open(got, "rb") as b:
-                self.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
+        start_linux_server(self, self.far, "echo")
+        done = echo_a_file(self, self.tcpp_connect, "10.1.0.2:9000", 2 << 20)
         self.assertIn(b"the path's MTU was 1280 (learned from ICMP)", done.stderr)
         # The router told tcpp (its ICMP counters), rather than tcpp guessing after timeouts.
         snmp = self.ns.run("nstat", "-az", "IcmpOutDestUnreachs").stdout
@@ -652,10 +653,7 @@ class TapInterop(unittest.TestCase):
         self.ns.run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
         self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tap0")
         self.ns.run("ip", "link", "set", "tap0", "up")
-        server = subprocess.Popen(self.ns.command(sys.executable, "-c", LINUX_SERVER, "echo"),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        self.addCleanup(lambda: (server.poll() is None and server.kill(), server.communicate()))
-        self.assertEqual(server.stdout.readline().strip(), "ready")
+        start_linux_server(self, self.ns, "echo")
         connect = self.ns.command(TCPP, "connect", "--tap", "tap0", "--addr", f"{SERVER}/24")
         done = subprocess.run([*connect, "10.0.0.1:9000", "--send", "-", "--recv", "-", "--shutdown-after-send"],
                               input=b"over ethernet\n" * 1000, capture_output=True, timeout=WAIT)

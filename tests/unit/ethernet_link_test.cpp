@@ -11,6 +11,8 @@
 
 #include <gtest/gtest.h>
 
+#include "memory_device.h"
+
 #include "tcpp/stack.h"
 #include "wire/ethernet.h"
 #include "wire/icmpv4.h"
@@ -191,31 +193,6 @@ TEST(NeighborTable, MemoryIsBoundedInNeighboursAndHeldPackets) {
     EXPECT_FALSE(table.lookup(Ipv4Address{10, 0, 0, 10}));  // the one used least recently
 }
 
-// A frame device in memory: the test queues frames to receive and reads those sent.
-class FrameDevice final : public Device {
-public:
-    const std::string& name() const override { return name_; }
-    Framing framing() const override { return Framing::ethernet; }
-    std::size_t max_unit() const override { return 1514; }
-    int fd() const override { return -1; }
-    Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) override {
-        if (incoming.empty()) return std::size_t{0};
-        const std::vector<std::byte> frame = incoming.front();
-        incoming.pop_front();
-        std::copy(frame.begin(), frame.end(), buffer.begin());
-        return frame.size();
-    }
-    std::error_code send(wire::Bytes frame) override {
-        sent.emplace_back(frame.begin(), frame.end());
-        return {};
-    }
-    std::deque<std::vector<std::byte>> incoming;
-    std::deque<std::vector<std::byte>> sent;
-
-private:
-    std::string name_ = "tap-memory";
-};
-
 std::vector<std::byte> frame(MacAddress destination, MacAddress source, std::uint16_t ethertype, wire::Bytes payload) {
     std::vector<std::byte> bytes(wire::EthernetView::header_size + payload.size());
     wire::EthernetHeader header;
@@ -234,7 +211,7 @@ std::vector<std::byte> arp_frame(MacAddress destination, const wire::ArpPacket& 
 }
 
 TEST(EthernetLink, ResolvesTheGatewayForOtherNetworksAndCarriesIpv4BothWays) {
-    FrameDevice frames;
+    MemoryDevice frames{Framing::ethernet, 1514};
     EthernetLink link{frames, our_mac, ip::Routes{{ours, 24}, gateway}};
     EXPECT_EQ(link.framing(), Framing::ip);
     EXPECT_EQ(link.max_unit(), 1500u);
@@ -274,7 +251,7 @@ TEST(EthernetLink, ResolvesTheGatewayForOtherNetworksAndCarriesIpv4BothWays) {
 // A tcpp stack over the link, the test playing the network: nobody has 10.0.0.9, so the stack's connection
 // attempt ends with EHOSTUNREACH after ARP's three requests, not after the SYN's retries.
 TEST(EthernetLink, AConnectionToANeighbourThatNeverAnswersFailsWithHostUnreachable) {
-    FrameDevice frames;
+    MemoryDevice frames{Framing::ethernet, 1514};
     EthernetLink link{frames, our_mac, ip::Routes{{ours, 24}, std::nullopt}};
     Stack stack{{.address = ours, .name = "tcpp"}};
     std::uint64_t now = 1000;
@@ -313,7 +290,7 @@ TEST(EthernetLink, AConnectionToANeighbourThatNeverAnswersFailsWithHostUnreachab
 }
 
 TEST(EthernetLink, APacketForANetworkWithoutARouteComesBackAsNetUnreachable) {
-    FrameDevice frames;
+    MemoryDevice frames{Framing::ethernet, 1514};
     EthernetLink link{frames, our_mac, ip::Routes{{ours, 24}, std::nullopt}};
     const std::vector<std::byte> packet = ip_packet(Ipv4Address{192, 0, 2, 1}, 7);
     ASSERT_FALSE(link.send(packet));
