@@ -54,7 +54,7 @@ Expected<std::size_t, std::error_code> EthernetLink::receive(wire::MutableBytes 
                 continue;
             }
             neighbors_.arp_arrived(*arp, now_us_);
-            if (std::error_code error = flush()) return Unexpected{error};  // the answer, and what waited
+            if (std::error_code error = send_pending()) return Unexpected{error};  // the answer, and what waited
             continue;
         }
         if (frame->ethertype() != wire::ethertype::ipv4) {
@@ -88,11 +88,11 @@ std::error_code EthernetLink::send(wire::Bytes packet) {
             return {};
         }
         auto resolved = neighbors_.resolve(*next_hop, packet, now_us_);
-        if (!resolved) return flush();  // held (or dropped): the request goes out
+        if (!resolved) return send_pending();  // held (or dropped): the request goes out
         mac = *resolved;
     }
     if (std::error_code error = send_frame(mac, wire::ethertype::ipv4, packet)) return error;
-    return flush();
+    return send_pending();
 }
 
 std::optional<std::uint64_t> EthernetLink::next_deadline() const {
@@ -106,12 +106,12 @@ std::error_code EthernetLink::poll(std::uint64_t now_us) {
     now_us_ = now_us;
     if (std::error_code error = inner_.poll(now_us)) return error;
     neighbors_.poll(now_us);
-    return flush();
+    return send_pending();
 }
 
 // Sends what the neighbour table has queued: ARP packets, and packets whose neighbour has answered; and
 // turns those whose neighbour never did into reports for the stack.
-std::error_code EthernetLink::flush() {
+std::error_code EthernetLink::send_pending() {
     while (auto arp = neighbors_.next_arp()) {
         std::byte payload[wire::ArpPacket::wire_size];
         arp->packet.emit(payload);

@@ -37,6 +37,7 @@ public:
     Framing framing() const override { return Framing::ip; }
     std::size_t max_unit() const override { return inner_.max_unit() - wire::EthernetView::header_size; }
     int fd() const override { return inner_.fd(); }
+    std::error_code flush() override { return inner_.flush(); }
     Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) override;
     std::error_code send(wire::Bytes packet) override;
     std::optional<std::uint64_t> next_deadline() const override;
@@ -53,7 +54,7 @@ public:
 
 private:
     std::error_code send_frame(MacAddress destination, std::uint16_t ethertype, wire::Bytes payload);
-    std::error_code flush();
+    std::error_code send_pending();
     // Queues an ICMP destination unreachable for our stack about `packet`, one of its own.
     void report_unreachable(wire::Bytes packet, std::uint8_t code);
 

@@ -13,6 +13,7 @@ both must be present, their absence fails the run instead.
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -666,6 +667,40 @@ class TapInterop(unittest.TestCase):
         self.assertEqual(done.returncode, 1)
         self.assertEqual(done.stderr, b"tcpp connect: 10.0.0.9:80: No route to host\n")
         self.assertLess(time.monotonic() - started, WAIT)
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class IoUring(unittest.TestCase):
+    """The device driven through io_uring (`--io-uring`): the same traffic, many packets per system call."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+
+    def test_serve_echoes_10_mib_intact_in_fewer_system_calls_than_packets(self):
+        for kind in "tun", "tap":
+            with self.subTest(kind=kind), Serve(self.ns, "--io-uring", kind=kind) as serve:
+                self.assertIn("1 received", self.ns.run("ping", "-c", "1", "-W", "2", SERVER).stdout)
+                got, intact, _ = self.ns.python(ECHO_CLIENT, str(10 << 20)).split()
+                self.assertEqual((int(got), intact), (10 << 20, "True"))
+                code, out, err = serve.stop()
+                self.assertEqual(code, 0, err)
+                packets = re.search(r"device: (\d+) packets in, (\d+) out", out)
+                calls = re.search(r"io_uring: (\d+) system calls", out)
+                self.assertTrue(packets and calls, out)
+                # Batching: far fewer system calls than packets (a plain device makes one per packet).
+                self.assertLess(int(calls.group(1)) * 4, int(packets.group(1)) + int(packets.group(2)))
+            subprocess.run(self.ns.command("ip", "link", "del", f"{kind}0"), capture_output=True)
+
+    def test_connect_sends_a_file_and_reads_the_echo_intact(self):
+        self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        self.ns.run("ip", "link", "set", "tun0", "up")
+        start_linux_server(self, self.ns, "echo")
+        tcpp_connect = lambda *args: subprocess.run(
+            self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24", "--io-uring", *args),
+            capture_output=True, timeout=WAIT * 2)
+        echo_a_file(self, tcpp_connect, "10.0.0.1:9000", 4 << 20)
 
 
 class BadInput(unittest.TestCase):

@@ -19,6 +19,8 @@ void add_link_options(CLI::App* command, LinkOptions& options) {
                                     "instead of --tun: a TAP device (Ethernet, with ARP), attached or created");
     tun->excludes(tap);
     tap->excludes(tun);
+    command->add_flag("--io-uring", options.io_uring,
+                      "drive the device through io_uring: a round's packets in and out in one system call");
     command->add_option("--addr", options.address, "our IPv4 address and prefix on the device, like 10.0.0.2/24")
         ->required();
     command->add_option("--gateway", options.gateway, "where packets for other networks go (without it, only our prefix is reachable)");
@@ -107,6 +109,12 @@ std::unique_ptr<LinkSetup> LinkSetup::open(const LinkOptions& options, const cha
     auto opened = link::open_tun(options.device_name(), framing);
     if (!opened) return fail(1, link::describe_open_error(options.device_name(), opened.error()));
     setup->tun_ = std::move(*opened);
+    if (options.io_uring) {
+        auto uring = link::UringDevice::create(std::move(setup->tun_));
+        if (!uring) return fail(1, fmt::format("--io-uring: io_uring is not available: {}", uring.error().message()));
+        setup->uring_ = uring->get();
+        setup->tun_ = std::move(*uring);
+    }
     link::Device* below = setup->tun_.get();
     link::Impairment impairment = options.impairment;
     impairment.delay_us = static_cast<std::uint64_t>(options.delay_ms * 1000);
@@ -154,7 +162,7 @@ LinkSetup::~LinkSetup() {
 }
 
 void LinkSetup::flush() {
-    if (capture_) capture_->flush();
+    if (capture_) capture_->flush_file();
     if (trace_file_) std::fflush(trace_file_);
     std::fflush(out_);
 }
@@ -165,6 +173,7 @@ void LinkSetup::print_counters() const {
     });
     fmt::print(out_, "  device: {} packets in, {} out, {} dropped (queue full, or refused)\n", tun_->units_received(),
                tun_->units_sent(), tun_->send_drops());
+    if (uring_ != nullptr) fmt::print(out_, "  io_uring: {} system calls\n", uring_->system_calls());
     if (impaired_) {
         fmt::print(out_, "  impaired link: {} lost, {} duplicated, {} corrupted, {} delayed\n", impaired_->lost(),
                    impaired_->duplicated(), impaired_->corrupted(), impaired_->delayed());

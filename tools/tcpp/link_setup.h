@@ -14,6 +14,7 @@
 #include "link/ethernet_link.h"
 #include "link/device.h"
 #include "link/impaired_device.h"
+#include "link/uring_device.h"
 #include "tcpp/stack.h"
 #include "trace/json_lines.h"
 
@@ -22,6 +23,7 @@ namespace tcpp::tool {
 struct LinkOptions {
     std::string tun;
     std::string tap;  // instead of tun: a TAP device, IPv4 over Ethernet with ARP
+    bool io_uring = false;  // the device driven through io_uring: many packets per system call
     std::string address;  // A.B.C.D/LEN
     std::string gateway;
     double msl_seconds = 30;
@@ -76,7 +78,8 @@ private:
     }
 
     ip::Routes routes_;
-    std::unique_ptr<link::Device> tun_;  // the TUN or TAP device
+    std::unique_ptr<link::Device> tun_;  // the TUN or TAP device (through io_uring, if asked)
+    link::UringDevice* uring_ = nullptr;  // that, when it is
     std::optional<link::ImpairedDevice> impaired_;
     std::optional<link::CaptureDevice> capture_;
     std::optional<link::EthernetLink> ethernet_;  // over a TAP device: IPv4 over Ethernet, with ARP
