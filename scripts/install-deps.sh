@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
     make cmake ninja-build pkg-config g++ clang libclang-rt-14-dev
     libgtest-dev libgmock-dev libbenchmark-dev
-    libpcap-dev libfmt-dev libcli11-dev libssl-dev python3
+    libpcap-dev libfmt-dev libcli11-dev libssl-dev liburing-dev python3
     tshark
     ethtool  # bench/compare-linux.sh turns Linux's loopback offloads off for its no-offload transfer
     iproute2 util-linux procps iputils-ping nftables  # the interop tests: ip netns, setpriv, sysctl, ping, nft

@@ -21,6 +21,7 @@ public:
     Framing framing() const override { return inner_.framing(); }
     std::size_t max_unit() const override { return inner_.max_unit(); }
     int fd() const override { return inner_.fd(); }
+    std::error_code flush() override { return inner_.flush(); }
 
     Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) override {
         auto size = inner_.receive(buffer);
@@ -37,7 +38,7 @@ public:
     }
     std::optional<std::uint64_t> next_deadline() const override { return inner_.next_deadline(); }
     std::error_code poll(std::uint64_t now_us) override { return inner_.poll(now_us); }
-    void flush() { writer_.flush(); }
+    void flush_file() { writer_.flush(); }  // what the capture holds, written out
 
     static pcap::LinkType link_type_for(Framing framing) {
         return framing == Framing::ip ? pcap::LinkType::raw_ipv4 : pcap::LinkType::ethernet;

@@ -42,6 +42,9 @@ public:
     // (EINVAL, EMSGSIZE), drops it, as a congested or noisy link would, and counts it in send_drops();
     // other errors (the device gone) are returned.
     virtual std::error_code send(wire::Bytes unit) = 0;
+    // Hands the device what send() queued, for a device that batches (io_uring): the event loop calls it
+    // after each batch of input it took and at the end of each round. A plain device sends at once.
+    virtual std::error_code flush() { return {}; }
     // For a device that holds units back (a delaying decorator): the monotonic instant it next has work,
     // and the call that does it. A plain device has none.
     virtual std::optional<std::uint64_t> next_deadline() const { return std::nullopt; }

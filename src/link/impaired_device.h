@@ -40,6 +40,7 @@ public:
     Framing framing() const override { return inner_.framing(); }
     std::size_t max_unit() const override { return inner_.max_unit(); }
     int fd() const override { return inner_.fd(); }
+    std::error_code flush() override { return inner_.flush(); }
     Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) override;
     std::error_code send(wire::Bytes unit) override;
     std::optional<std::uint64_t> next_deadline() const override;

@@ -73,6 +73,7 @@ std::error_code EventLoop::run(const std::function<bool()>& step, std::uint64_t 
         stack_.poll(monotonic_us());
         const bool go_on = step();
         if (std::error_code error = flush_output()) return error;
+        if (std::error_code error = device_.flush()) return error;  // a batching device: the round's output goes
         if (!go_on) return {};
         if (std::error_code error = wait(more, max_wait_us)) return error;
     }
@@ -83,13 +84,14 @@ std::error_code EventLoop::take_input(bool& more) {
     for (std::size_t n = 0; n < max_batch; ++n) {
         auto size = device_.receive(buffer_);
         if (!size) return size.error();
-        if (*size == 0) return {};
+        if (*size == 0) return device_.flush();
         stack_.receive(wire::Bytes{buffer_.data(), *size}, monotonic_us());
-        // What the stack answers goes out as it is made: an ACK is not held back behind the whole batch.
+        // What the stack answers goes out as it is made: an ACK is not held back behind the whole batch
+        // (a batching device queues it, and sends the batch's answers together at its end).
         if (std::error_code error = flush_output()) return error;
     }
     more = true;
-    return {};
+    return device_.flush();
 }
 
 std::error_code EventLoop::flush_output() {

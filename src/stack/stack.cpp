@@ -270,6 +270,7 @@ private:
     void icmp_arrived(const wire::Ipv4View& ip);
     void echo_request_arrived(const wire::Ipv4View& ip, const wire::Icmpv4View& icmp,
                               const wire::Icmpv4Header& header);
+    void icmp_error_arrived(const wire::Icmpv4Header& header, wire::Bytes body);
     // A datagram for us, whole: arrived so, or reassembled from its fragments.
     void datagram_arrived(const wire::Ipv4View& ip);
     void fragment_arrived(const wire::Ipv4View& fragment);
@@ -699,8 +700,8 @@ void Stack::Impl::send_bare(const FourTuple& tuple, Seq seq, Seq ack, std::uint8
     emit_packet(tuple, segment, nullptr, 0, 0);
 }
 
-// ICMP (RFC 792, RFC 1122 3.2.2): an echo request is answered; the rest is counted, and for now goes no
-// further.
+// ICMP (RFC 792, RFC 1122 3.2.2): an echo request is answered; destination unreachable and time exceeded
+// go to the connection they concern; the rest (source quench among them, RFC 6633) is counted and dropped.
 void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     ++counters_.IcmpInMsgs;
     auto icmp = wire::Icmpv4View::parse(ip.payload());
@@ -710,7 +711,77 @@ void Stack::Impl::icmp_arrived(const wire::Ipv4View& ip) {
     }
     const wire::Icmpv4Header header = wire::Icmpv4Header::from(*icmp);
     if (header.type == wire::icmp_type::destination_unreachable) ++counters_.IcmpInDestUnreachs;
+    if (header.type == wire::icmp_type::time_exceeded) ++counters_.IcmpInTimeExcds;
     if (header.type == wire::icmp_type::echo_request && header.code == 0) echo_request_arrived(ip, *icmp, header);
+    if (header.is_error()) icmp_error_arrived(header, icmp->body());
+}
+
+namespace {
+
+// RFC 1191 7: the plateaus of the MTUs in use, for a fragmentation-needed message from a router too old
+// to say the next hop's MTU: the highest one below the packet that was too big.
+std::uint16_t mtu_plateau_below(std::uint16_t packet_size) {
+    constexpr std::uint16_t plateaus[] = {32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68};
+    for (std::uint16_t plateau : plateaus) {
+        if (plateau < packet_size) return plateau;
+    }
+    return 68;
+}
+
+// What a destination-unreachable code means to TCP (RFC 1122 4.2.3.9), as the errno Linux gives it: hard
+// for protocol and port unreachable (the host itself answered), soft for the rest.
+std::pair<std::errc, bool> unreachable_error(std::uint8_t code) {
+    switch (code) {
+    case wire::icmp_unreachable::net:
+    case 6:   // destination network unknown (RFC 1122 3.2.2.1)
+    case 9:   // network administratively prohibited
+    case 11:  // network unreachable for the type of service
+        return {std::errc::network_unreachable, false};
+    case wire::icmp_unreachable::protocol: return {std::errc::no_protocol_option, true};
+    case wire::icmp_unreachable::port: return {std::errc::connection_refused, true};
+    case wire::icmp_unreachable::source_route_failed: return {std::errc::operation_not_supported, false};
+    default: return {std::errc::host_unreachable, false};  // host unreachable, unknown, prohibited, filtered
+    }
+}
+
+}  // namespace
+
+// An error about a segment we sent (RFC 1122 4.2.3.9; RFC 5927 for what to believe): the quoted IP and
+// TCP headers name the connection, and the quoted sequence number must be one it has in flight, which a
+// blind attacker would have to guess. Then the connection acts on it: a soft or hard error, or the path's
+// MTU (RFC 1191).
+void Stack::Impl::icmp_error_arrived(const wire::Icmpv4Header& header, wire::Bytes body) {
+    auto quoted = wire::QuotedTcp::parse(body);
+    auto quoted_ip = wire::Ipv4View::parse_quoted(body);
+    if (!quoted || !quoted_ip || quoted->source != config_.address) {
+        ++counters_.TCPIcmpErrorsIgnored;  // not about TCP, or not about a packet of ours
+        return;
+    }
+    const FourTuple tuple{{quoted->source, quoted->source_port}, {quoted->destination, quoted->destination_port}};
+    const std::uint32_t index = find_connection(tuple);
+    if (index == stack::ConnectionIndex::none) {
+        ++counters_.TCPIcmpErrorsIgnored;  // no such connection (a TIME_WAIT entry has nothing to act on)
+        return;
+    }
+    Tcb& tcb = *slots_[index].tcb;
+    if (!tcb.quotes_our_segment(quoted->seq)) {
+        ++counters_.OutOfWindowIcmps;
+        return;
+    }
+    if (header.type == wire::icmp_type::destination_unreachable &&
+        header.code == wire::icmp_unreachable::fragmentation_needed) {
+        // A next-hop MTU of 0 (RFC 792 routers), or one not below the packet that was too big (nonsense),
+        // is replaced by the plateau under the packet's size.
+        const std::uint16_t too_big = quoted_ip->total_length();
+        const std::uint16_t mtu = header.next_hop_mtu();
+        tcb.on_path_mtu(mtu != 0 && mtu < too_big ? mtu : mtu_plateau_below(too_big));
+    } else if (header.type == wire::icmp_type::destination_unreachable) {
+        const auto [error, hard] = unreachable_error(header.code);
+        tcb.on_icmp_error(error, hard);
+    } else {
+        tcb.on_icmp_error(std::errc::host_unreachable, false);  // time exceeded: a loop, or a TTL too small
+    }
+    reap();  // a connection attempt may have ended
 }
 
 // An echo request is answered with the same identifier, sequence and data, so `ping` works.

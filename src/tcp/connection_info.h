@@ -15,6 +15,8 @@ struct ConnectionInfo {
     FourTuple tuple;
     std::uint32_t snd_mss = 0;       // the largest segment we send
     std::uint32_t rcv_mss = 0;       // the MSS we announced
+    std::uint32_t pmtu = 0;          // the path MTU as we know it (RFC 1191): lowered by ICMP
+    int soft_error = 0;              // the errno of the last ICMP error about the connection, 0 if none
     std::uint32_t snd_wnd = 0;       // the peer's window, in bytes
     std::uint32_t rcv_wnd = 0;       // ours, as announced, in bytes
     std::uint8_t snd_wscale = 0;

@@ -65,6 +65,12 @@ struct Counters {
     std::uint64_t IcmpInEchos = 0;         // echo requests
     std::uint64_t IcmpOutEchoReps = 0;     // echo replies sent
     std::uint64_t IcmpInDestUnreachs = 0;  // destination unreachable
+    std::uint64_t IcmpInTimeExcds = 0;     // time exceeded
+    // ICMP errors about TCP (TcpExt:): quoting a sequence number the connection has not sent, or naming no
+    // connection (RFC 5927: believed only when they could concern one), and path MTUs learned (RFC 1191).
+    std::uint64_t OutOfWindowIcmps = 0;
+    std::uint64_t TCPIcmpErrorsIgnored = 0;
+    std::uint64_t TCPPathMtuLowered = 0;
 };
 
 // Every counter with its name, in the order above: visit(name, value).
@@ -93,7 +99,8 @@ void for_each_counter(const Counters& c, Visit&& visit) {
         TCPP_COUNTER(TCPWinProbe), TCPP_COUNTER(TCPACKSkippedSeq), TCPP_COUNTER(PAWSEstab),
         TCPP_COUNTER(TCPOFOQueue), TCPP_COUNTER(TCPOFODrop), TCPP_COUNTER(IcmpInMsgs),
         TCPP_COUNTER(IcmpInErrors), TCPP_COUNTER(IcmpInEchos), TCPP_COUNTER(IcmpOutEchoReps),
-        TCPP_COUNTER(IcmpInDestUnreachs),
+        TCPP_COUNTER(IcmpInDestUnreachs), TCPP_COUNTER(IcmpInTimeExcds), TCPP_COUNTER(OutOfWindowIcmps),
+        TCPP_COUNTER(TCPIcmpErrorsIgnored), TCPP_COUNTER(TCPPathMtuLowered),
     };
 #undef TCPP_COUNTER
     static_assert(sizeof(all) / sizeof(all[0]) * sizeof(std::uint64_t) == sizeof(Counters),

@@ -406,6 +406,8 @@ ConnectionInfo Tcb::info() const {
     info.state = state_;
     info.tuple = tuple_;
     info.snd_mss = effective_mss();
+    info.pmtu = std::uint32_t{path_mss_ != 0 ? path_mss_ : host_.config().mss} + 40;
+    info.soft_error = soft_error_;
     info.rcv_mss = host_.config().mss;
     info.snd_wnd = snd_wnd_;
     info.rcv_wnd = rcv_wnd();
@@ -485,7 +487,16 @@ std::uint32_t Tcb::window_of(const wire::TcpSegment& segment) const {
     return segment.flags.syn_set() ? segment.window : std::uint32_t{segment.window} << snd_wscale_;
 }
 
-std::uint16_t Tcb::effective_mss() const { return std::min(peer_mss_, host_.config().mss); }
+// RFC 9293 3.7.1: Eff.snd.MSS = min(SendMSS + 20, MMS_S) - TCPhdrsize. The peer's MSS and the path's
+// count the data with no options (RFC 6691), so the options every segment carries come off: timestamps,
+// 12 bytes, as Linux counts them (1448 bytes of data in a 1500-byte packet).
+std::uint16_t Tcb::effective_mss() const {
+    return static_cast<std::uint16_t>(segment_limit() - (timestamps_ ? 12 : 0));
+}
+
+std::uint16_t Tcb::segment_limit() const {
+    return std::min(peer_mss_, path_mss_ != 0 ? path_mss_ : host_.config().mss);
+}
 
 // Offload is for the steady stream only: in a loss recovery (or once the peer SACKs) every segment is one
 // MSS, so that the pipe and the scoreboard count what they always count.
@@ -493,6 +504,53 @@ std::size_t Tcb::largest_segment(std::uint16_t mss) const {
     const std::uint32_t offload = host_.config().segmentation_offload;  // capped by the host
     if (offload < 2u * mss || scoreboard_ != nullptr || congestion_.in_recovery()) return mss;
     return offload / mss * mss;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// ICMP errors
+
+bool Tcb::quotes_our_segment(Seq seq) const {
+    if (state_ == State::closed || state_ == State::listen) return false;
+    return snd_una_ <= seq && seq < snd_max_;
+}
+
+void Tcb::on_icmp_error(std::errc error, bool hard) {
+    if (state_ == State::syn_sent) {
+        enter_closed(errno_code(error));
+        return;
+    }
+    if (state_ == State::syn_received && passive_ && hard) {
+        enter_closed({});  // no RST: the peer's host says it has nobody at that port
+        return;
+    }
+    soft_error_ = static_cast<std::uint8_t>(errno_code(error).value());
+}
+
+void Tcb::on_path_mtu(std::uint16_t mtu) {
+    // IPv4 and TCP headers without options: the MSS counts the data and the options together.
+    const auto limit = static_cast<std::uint16_t>(std::max(mtu, path_mtu_floor) - 40);
+    const std::uint16_t current = path_mss_ != 0 ? path_mss_ : host_.config().mss;
+    if (limit >= current) return;  // an ICMP message only ever lowers the path MTU (RFC 1191 6.3)
+    const std::uint16_t before = effective_mss();
+    path_mss_ = limit;
+    ++host_.counters().TCPPathMtuLowered;
+    if (effective_mss() == before) return;  // the peer's MSS was smaller still: nothing sent was too large
+    congestion_.set_mss(effective_mss());
+    if (!syn_acked_ || snd_una_ == snd_max_) return;
+    // What is in flight went in segments the path drops. RFC 1191 6.4: resend at once at the new size, as
+    // a retransmission but not a congestion signal (the window stays). As after a timeout, from SND.UNA on,
+    // and RACK's log starts afresh with what is sent now.
+    if (flow_ != nullptr) {
+        flow_->rack.clear();
+        flow_->rack_deadline_us = 0;
+    }
+    snd_nxt_ = retransmit(snd_una_, snd_max_, std::max<std::size_t>(snd_wnd_, 1), true);
+    arm_retransmission();
+    output();
+}
+
+std::error_code Tcb::timeout_error() const {
+    return soft_error_ != 0 ? soft_error() : errno_code(std::errc::timed_out);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -749,6 +807,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         }
         bytes_acked_ += acked;
         snd_una_ = ack;
+        soft_error_ = 0;  // the peer is reached again: an earlier ICMP error no longer says why it is not
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
         // RFC 7323 4.1: with timestamps, every ACK of new data measures the RTT from its echoed TSval
         // (which names the transmission it answers, so Karn's ambiguity does not arise); else the one
@@ -1428,12 +1487,21 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         // RFC 2018 4: an ACK while data is held out of order carries SACK blocks, newest first; RFC 2883:
         // after a duplicate, a D-SACK block naming it comes first.
         if (sack_permitted_ && (flags & TcpFlags::ack) && !(flags & TcpFlags::rst)) {
-            const std::size_t most = timestamps_ ? 3 : 4;
-            if (dsack_pending_) {
+            std::size_t most = timestamps_ ? 3 : 4;
+            if (length > 0) {
+                // A full data segment has no room for blocks within the path's limit: fewer of them (the
+                // next pure ACK carries them all), never a packet larger than the path takes.
+                const std::size_t used = length + (timestamps_ ? 12 : 0);
+                const std::size_t room = segment_limit() > used ? segment_limit() - used : 0;
+                most = std::min(most, room >= 12 ? (room - 4) / 8 : 0);  // NOP, NOP, kind, length, blocks
+            }
+            if (most > 0 && dsack_pending_) {  // else a pending D-SACK waits for the next ACK
                 segment.options.add_sack_block(flow_->dsack);
                 dsack_pending_ = false;
             }
-            if (out_of_order_ != nullptr) out_of_order_->sack_blocks(segment.options, most - segment.options.sack_block_count);
+            if (most > 0 && out_of_order_ != nullptr) {
+                out_of_order_->sack_blocks(segment.options, most - segment.options.sack_block_count);
+            }
         }
     }
     if (flags & TcpFlags::ack) {
@@ -1543,7 +1611,7 @@ void Tcb::on_keepalive_timer() {
     if (keepalive_probes_sent_ >= options_.keepalive_probes) {
         ++host_.counters().TCPKeepAliveTimeouts;
         transmit(snd_max_, TcpFlags::rst | TcpFlags::ack);  // as Linux: the peer learns it is given up
-        enter_closed(errno_code(std::errc::timed_out));
+        enter_closed(timeout_error());
         return;
     }
     // The probe: <SEQ=SND.NXT-1><ACK=RCV.NXT>, a byte already acknowledged, so the peer must answer with an
@@ -1576,7 +1644,7 @@ void Tcb::on_retransmission_timeout() {
     if (retries_ >= limit) {
         const bool half_open_child = passive_ && state_ == State::syn_received;
         if (!half_open_child) ++host_.counters().TCPAbortOnTimeout;
-        enter_closed(half_open_child ? std::error_code{} : errno_code(std::errc::timed_out));
+        enter_closed(half_open_child ? std::error_code{} : timeout_error());
         return;
     }
     ++retries_;

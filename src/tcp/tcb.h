@@ -171,6 +171,25 @@ public:
     void on_segment(const wire::TcpSegment& segment);
     void on_timer(TimerKind kind);
 
+    // --- ICMP errors (RFC 1122 4.2.3.9, RFC 5461, RFC 5927), given after the stack has found the connection
+    // the quoted segment names ---
+    // Whether an error quoting a segment with this sequence number may concern us: one we have sent and not
+    // seen acknowledged, SND.UNA <= SEQ < SND.NXT (RFC 5927 4.1), so a blind attacker must guess it.
+    bool quotes_our_segment(wire::Seq seq) const;
+    // Destination unreachable or time exceeded, as the errno it maps to. A connection attempt (SYN_SENT)
+    // ends with it at once (RFC 5461: the application may have another address to try; Linux does the
+    // same); a half-open passive connection is dropped on a hard error (protocol or port unreachable);
+    // a synchronized connection only remembers it (RFC 5461 4: every error is soft there), and reports
+    // it instead of ETIMEDOUT if the connection later times out.
+    void on_icmp_error(std::errc error, bool hard);
+    // Fragmentation needed (RFC 1191): the path to the peer carries at most `mtu` bytes. The MSS comes down
+    // to fit (never below path_mss_floor), and what was in flight, too large to arrive, goes again.
+    void on_path_mtu(std::uint16_t mtu);
+    // The last soft error an ICMP message reported, if any.
+    std::error_code soft_error() const { return soft_error_ != 0 ? std::error_code(soft_error_, std::generic_category()) : std::error_code{}; }
+    // RFC 1191 leaves the least MTU to believe to the host; Linux's min_pmtu: 552 bytes.
+    static constexpr std::uint16_t path_mtu_floor = 552;
+
     // --- What the user and the stack see ---
     State state() const { return state_; }
     const FourTuple& tuple() const { return tuple_; }
@@ -343,6 +362,10 @@ private:
     bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
     bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
     std::uint16_t effective_mss() const;
+    // The most a segment may carry, data and options together: the peer's MSS or the path's, the smaller.
+    std::uint16_t segment_limit() const;
+    // What a connection that times out reports: the last ICMP soft error, else ETIMEDOUT (as Linux does).
+    std::error_code timeout_error() const;
     // The most new data one segment may carry: one MSS, or whole MSSes up to the link's offload size.
     std::size_t largest_segment(std::uint16_t mss) const;
     // Room in the receive buffer to announce: its free space less the slack kept for rounding.
@@ -381,6 +404,7 @@ private:
     // as a shift of ByteRing::min_storage): kept here so that the next Flow's rings start there.
     std::uint8_t send_storage_shift_ = 0;
     std::uint8_t receive_storage_shift_ = 0;
+    std::uint8_t soft_error_ = 0;  // the errno of the last ICMP soft error (all fit in a byte)
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
 
@@ -396,6 +420,8 @@ private:
     wire::Seq snd_wl1_;
     wire::Seq snd_wl2_;
     std::uint16_t peer_mss_ = default_mss;
+    // The largest segment, options included, the path carries: our MSS, until an ICMP message lowers it.
+    std::uint16_t path_mss_ = 0;
 
     // Options (RFC 7323, RFC 2018): offered in our SYN; in use once the peer's SYN offered them too.
     bool window_scaling_ = false;

@@ -13,6 +13,7 @@ both must be present, their absence fails the run instead.
 
 import hashlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -76,19 +77,19 @@ class Namespace:
 class Serve:
     """`tcpp serve` running in a namespace, on tun0 with 10.0.0.2/24; the host side given 10.0.0.1/24."""
 
-    def __init__(self, ns, *options, port=7):
+    def __init__(self, ns, *options, port=7, kind="tun"):
         self.ns = ns
         self.port = port
         self.process = subprocess.Popen(
-            ns.command(TCPP, "serve", "--tun", "tun0", "--addr", f"{SERVER}/24", "--port", str(port), *options),
+            ns.command(TCPP, "serve", f"--{kind}", f"{kind}0", "--addr", f"{SERVER}/24", "--port", str(port), *options),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # The device exists once serve says it listens.
         line = self.process.stdout.readline()
         if "tcpp serve:" not in line:
             self.process.kill()
             raise AssertionError(f"tcpp serve did not start: {line} {self.process.stderr.read()}")
-        ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
-        ns.run("ip", "link", "set", "tun0", "up")
+        ns.run("ip", "addr", "add", HOST_SIDE, "dev", f"{kind}0")
+        ns.run("ip", "link", "set", f"{kind}0", "up")
 
     def stop(self):
         """Ctrl-C; its output after the first line (the counters)."""
@@ -451,7 +452,7 @@ import hashlib, socket, sys
 mode = sys.argv[1]
 listener = socket.socket()
 listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("10.0.0.1", 9000))
+listener.bind(("0.0.0.0", 9000))
 listener.listen(8)
 print("ready", flush=True)
 c, peer = listener.accept()
@@ -487,6 +488,34 @@ elif mode == "read":        # say when N bytes are in, then read until a reset o
 """
 
 
+def start_linux_server(test, ns, mode, *args):
+    """LINUX_SERVER in the namespace, stopped (and its pipes closed) when the test ends; once it listens."""
+    server = subprocess.Popen(ns.command(sys.executable, "-c", LINUX_SERVER, mode, *args), stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    def stop():
+        if server.poll() is None:
+            server.kill()
+        server.communicate()
+    test.addCleanup(stop)
+    test.assertEqual(server.stdout.readline().strip(), "ready")
+    return server
+
+
+def echo_a_file(test, tcpp_connect, remote, size):
+    """`tcpp connect` sends `size` random bytes from a file to an echo server, with a half close, and writes
+    the echo to another file: they must be the same. Returns the finished tcpp connect."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
+        with open(sent, "wb") as f:
+            f.write(os.urandom(size))
+        done = tcpp_connect(remote, "--send", sent, "--recv", got, "--shutdown-after-send")
+        test.assertEqual(done.returncode, 0, done.stderr)
+        with open(sent, "rb") as a, open(got, "rb") as b:
+            test.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
+    return done
+
+
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
 class TunConnect(unittest.TestCase):
     """`tcpp connect` opening connections to Linux sockets. The TUN device is made first, with the kernel's
@@ -500,36 +529,20 @@ class TunConnect(unittest.TestCase):
         self.ns.run("ip", "link", "set", "tun0", "up")
 
     def linux_server(self, mode, *args):
-        server = subprocess.Popen(self.ns.command(sys.executable, "-c", LINUX_SERVER, mode, *args), stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        def stop():
-            if server.poll() is None:
-                server.kill()
-            server.communicate()  # and its pipes closed
-        self.addCleanup(stop)
-        self.assertEqual(server.stdout.readline().strip(), "ready")
-        return server
+        return start_linux_server(self, self.ns, mode, *args)
 
     def tcpp_connect(self, *args, stdin=None):
         return subprocess.run(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24", *args),
                               capture_output=True, timeout=WAIT * 2, input=stdin)
 
     def test_send_a_file_half_close_and_receive_the_echo_intact(self):
-        import tempfile
         server = self.linux_server("echo")
-        with tempfile.TemporaryDirectory() as tmp:
-            sent, got = os.path.join(tmp, "sent"), os.path.join(tmp, "got")
-            with open(sent, "wb") as f:
-                f.write(os.urandom(10 << 20))
-            done = self.tcpp_connect("10.0.0.1:9000", "--send", sent, "--recv", got, "--shutdown-after-send")
-            self.assertEqual(done.returncode, 0, done.stderr)
-            with open(sent, "rb") as a, open(got, "rb") as b:
-                self.assertEqual(hashlib.sha256(a.read()).hexdigest(), hashlib.sha256(b.read()).hexdigest())
-            total, port = server.communicate(timeout=WAIT)[0].split()
-            self.assertEqual(int(total), 10 << 20)
-            # tcpp sent the first FIN: tcpp holds TIME_WAIT, Linux does not.
-            self.assertIn(b"1 in TIME_WAIT", done.stderr)
-            self.assertNotIn(f":{port} ", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
+        done = echo_a_file(self, self.tcpp_connect, "10.0.0.1:9000", 10 << 20)
+        total, port = server.communicate(timeout=WAIT)[0].split()
+        self.assertEqual(int(total), 10 << 20)
+        # tcpp sent the first FIN: tcpp holds TIME_WAIT, Linux does not.
+        self.assertIn(b"1 in TIME_WAIT", done.stderr)
+        self.assertNotIn(f":{port} ", self.ns.run("ss", "-tan", "state", "time-wait").stdout)
 
     def test_linux_closes_first_and_holds_time_wait(self):
         server = self.linux_server("greet-close")
@@ -566,6 +579,148 @@ class TunConnect(unittest.TestCase):
         self.assertEqual(done.stderr.count(b"\n"), 1)
 
 
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class IcmpOnRealPaths(unittest.TestCase):
+    """ICMP errors from a Linux router reaching tcpp's connections: path MTU discovery (RFC 1191) through a
+    narrower link, and a destination the router cannot reach. The namespace with tcpp's TUN device routes
+    (ip_forward) to a second namespace over a veth pair."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+        self.far = Namespace().__enter__()
+        self.addCleanup(self.far.__exit__, None, None, None)
+        self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        self.ns.run("ip", "link", "set", "tun0", "up")
+        self.ns.run("sysctl", "-qw", "net.ipv4.ip_forward=1")
+        # The router's route to the far network carries 1280 bytes (a route MTU: the devices keep 1500, so
+        # the far host announces an MSS of 1460 and its replies pass); only the router knows the path is
+        # narrower, and says so with ICMP fragmentation needed.
+        self.ns.run("ip", "link", "add", "rtr0", "type", "veth", "peer", "name", "far0", "netns", self.far.name)
+        self.ns.run("ip", "addr", "add", "10.1.0.1/24", "dev", "rtr0")
+        self.ns.run("ip", "link", "set", "rtr0", "up")
+        self.ns.run("ip", "route", "replace", "10.1.0.0/24", "dev", "rtr0", "mtu", "1280")
+        self.far.run("ip", "addr", "add", "10.1.0.2/24", "dev", "far0")
+        self.far.run("ip", "link", "set", "far0", "up")
+        self.far.run("ip", "route", "add", "default", "via", "10.1.0.1")
+
+    def tcpp_connect(self, *args):
+        return subprocess.run(self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24",
+                                              "--gateway", "10.0.0.1", *args),
+                              capture_output=True, timeout=WAIT * 2)
+
+    def test_fragmentation_needed_lowers_the_mss_and_the_data_arrives_intact(self):
+        start_linux_server(self, self.far, "echo")
+        done = echo_a_file(self, self.tcpp_connect, "10.1.0.2:9000", 2 << 20)
+        self.assertIn(b"the path's MTU was 1280 (learned from ICMP)", done.stderr)
+        # The router told tcpp (its ICMP counters), rather than tcpp guessing after timeouts.
+        snmp = self.ns.run("nstat", "-az", "IcmpOutDestUnreachs").stdout
+        self.assertRegex(snmp, r"IcmpOutDestUnreachs\s+[1-9]")
+
+    def test_a_destination_the_router_cannot_reach_fails_at_once_with_no_route_to_host(self):
+        self.ns.run("ip", "route", "add", "unreachable", "192.0.2.0/24")
+        done = self.tcpp_connect("192.0.2.1:80")
+        self.assertEqual(done.returncode, 1)
+        # EHOSTUNREACH from the router's ICMP host unreachable, not ETIMEDOUT after the SYN's retries.
+        self.assertIn(b"tcpp connect: 192.0.2.1:80: No route to host", done.stderr)
+        self.assertEqual(done.stderr.count(b"\n"), 1)
+
+
+def pcap_frames(path):
+    """The link type of a pcap file and its packets' bytes (the classic format, as tcpp writes it)."""
+    import struct
+    with open(path, "rb") as f:
+        data = f.read()
+    link_type = struct.unpack_from("<I", data, 20)[0]
+    frames, at = [], 24
+    while at + 16 <= len(data):
+        captured = struct.unpack_from("<I", data, at + 8)[0]
+        frames.append(data[at + 16:at + 16 + captured])
+        at += 16 + captured
+    return link_type, frames
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class TapInterop(unittest.TestCase):
+    """tcpp on a TAP device: IPv4 over Ethernet, with ARP both ways, against the Linux kernel."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+
+    def test_linux_resolves_tcpp_pings_it_and_echoes_1_mib_intact(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            capture = os.path.join(tmp, "tap.pcap")
+            with Serve(self.ns, "--pcap", capture, kind="tap") as serve:
+                self.assertIn("2 received", self.ns.run("ping", "-c", "2", "-i", "0.2", "-W", "2", SERVER).stdout)
+                got, intact, _ = self.ns.python(ECHO_CLIENT, str(1 << 20)).split()
+                self.assertEqual((int(got), intact), (1 << 20, "True"))
+                # Linux learned tcpp's hardware address, made from its IPv4 address.
+                self.assertIn(f"{SERVER} dev tap0 lladdr 02:00:0a:00:00:02", self.ns.run("ip", "neigh").stdout)
+                code, out, err = serve.stop()
+            self.assertEqual(code, 0, err)
+            self.assertRegex(out, r"arp: \d+ requests sent, \d+ answered; [1-9]\d* requests for us answered")
+            link_type, frames = pcap_frames(capture)
+        self.assertEqual(link_type, 1)  # Ethernet: the capture shows the frames, ARP included
+        arp = [f for f in frames if f[12:14] == b"\x08\x06"]
+        self.assertTrue(any(f[20:22] == b"\x00\x02" and f[6:12] == bytes.fromhex("02000a000002") for f in arp),
+                        "tcpp's ARP reply is in the capture")
+
+    def test_tcpp_resolves_linux_and_an_absent_neighbour_is_host_unreachable(self):
+        self.ns.run("ip", "tuntap", "add", "dev", "tap0", "mode", "tap")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tap0")
+        self.ns.run("ip", "link", "set", "tap0", "up")
+        start_linux_server(self, self.ns, "echo")
+        connect = self.ns.command(TCPP, "connect", "--tap", "tap0", "--addr", f"{SERVER}/24")
+        done = subprocess.run([*connect, "10.0.0.1:9000", "--send", "-", "--recv", "-", "--shutdown-after-send"],
+                              input=b"over ethernet\n" * 1000, capture_output=True, timeout=WAIT)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout, b"over ethernet\n" * 1000)
+        # Nobody has 10.0.0.9: three ARP requests go unanswered, and the connection fails with EHOSTUNREACH
+        # (not ETIMEDOUT after two minutes of SYNs).
+        started = time.monotonic()
+        done = subprocess.run([*connect, "10.0.0.9:80"], capture_output=True, timeout=WAIT)
+        self.assertEqual(done.returncode, 1)
+        self.assertEqual(done.stderr, b"tcpp connect: 10.0.0.9:80: No route to host\n")
+        self.assertLess(time.monotonic() - started, WAIT)
+
+
+@unittest.skipIf(missing_requirement(), missing_requirement() or "")
+class IoUring(unittest.TestCase):
+    """The device driven through io_uring (`--io-uring`): the same traffic, many packets per system call."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+
+    def test_serve_echoes_10_mib_intact_in_fewer_system_calls_than_packets(self):
+        for kind in "tun", "tap":
+            with self.subTest(kind=kind), Serve(self.ns, "--io-uring", kind=kind) as serve:
+                self.assertIn("1 received", self.ns.run("ping", "-c", "1", "-W", "2", SERVER).stdout)
+                got, intact, _ = self.ns.python(ECHO_CLIENT, str(10 << 20)).split()
+                self.assertEqual((int(got), intact), (10 << 20, "True"))
+                code, out, err = serve.stop()
+                self.assertEqual(code, 0, err)
+                packets = re.search(r"device: (\d+) packets in, (\d+) out", out)
+                calls = re.search(r"io_uring: (\d+) system calls", out)
+                self.assertTrue(packets and calls, out)
+                # Batching: far fewer system calls than packets (a plain device makes one per packet).
+                self.assertLess(int(calls.group(1)) * 4, int(packets.group(1)) + int(packets.group(2)))
+            subprocess.run(self.ns.command("ip", "link", "del", f"{kind}0"), capture_output=True)
+
+    def test_connect_sends_a_file_and_reads_the_echo_intact(self):
+        self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
+        self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
+        self.ns.run("ip", "link", "set", "tun0", "up")
+        start_linux_server(self, self.ns, "echo")
+        tcpp_connect = lambda *args: subprocess.run(
+            self.ns.command(TCPP, "connect", "--tun", "tun0", "--addr", f"{SERVER}/24", "--io-uring", *args),
+            capture_output=True, timeout=WAIT * 2)
+        echo_a_file(self, tcpp_connect, "10.0.0.1:9000", 4 << 20)
+
+
 class BadInput(unittest.TestCase):
     """Errors a user makes: a one-line message and a non-zero exit, never a crash or a hang."""
 
@@ -598,6 +753,14 @@ class BadInput(unittest.TestCase):
         done = self.run_tcpp("connect", "--tun", "t0", "--addr", "10.0.0.2/24", "--gateway", "10.9.0.1", "10.0.0.1:80")
         self.assertEqual(done.returncode, 2)
         self.assertIn("is not another address on 10.0.0.2/24", done.stderr)
+
+    def test_tun_and_tap_together_or_neither(self):
+        done = self.run_tcpp("serve", "--tun", "t0", "--tap", "t1", "--addr", "10.0.0.2/24", "--port", "7")
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("excludes", done.stderr)
+        done = self.run_tcpp("serve", "--addr", "10.0.0.2/24", "--port", "7")
+        self.assertEqual(done.returncode, 2)
+        self.assertEqual(done.stderr, "tcpp serve: one of --tun IFNAME or --tap IFNAME is needed\n")
 
     def test_unknown_option(self):
         done = self.run_tcpp("serve", "--tun", "t0", "--addr", "10.0.0.2/24", "--port", "7", "--bogus")

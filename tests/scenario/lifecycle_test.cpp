@@ -108,7 +108,9 @@ TEST(ConnectionInfo, DescribesTheConnection) {
     EXPECT_TRUE(info->sack);
     EXPECT_EQ(info->snd_wscale, 7);
     EXPECT_EQ(info->rcv_wscale, 7);
-    EXPECT_EQ(info->snd_mss, 1460u);
+    EXPECT_EQ(info->snd_mss, 1448u);  // the peer's 1460, less 12 bytes of timestamps on every segment
+    EXPECT_EQ(info->pmtu, 1500u);
+    EXPECT_EQ(info->soft_error, 0);
     EXPECT_EQ(info->bytes_sent, 10u);
     EXPECT_EQ(info->bytes_acked, 10u);
     EXPECT_EQ(info->unacked, 0u);

@@ -69,17 +69,17 @@ TEST(Options, Rfc7323_2_WindowsAreScaledBothWays) {
     wire::TcpSegment data = t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));
     EXPECT_EQ(data.window, 65536 >> 7);
     // Theirs: the handshake's ACK said 512 with shift 3, so 4096 bytes may be in flight: 2 full segments
-    // and 1176 bytes more of 8000 queued.
+    // (1448 bytes each: the MSS less the timestamps' 12) and 1200 bytes more of 8000 queued.
     std::string big(8000, 'a');
     ASSERT_EQ(c->send(wire::as_bytes(big.data(), big.size())).value_or(0), 8000u);
-    t.expect(Seg{}.seq(iss + 2).ack(peer_iss + 1).payload(std::string(1460, 'a')));
-    t.expect(Seg{}.seq(iss + 2 + 1460).ack(peer_iss + 1).payload(std::string(1460, 'a')));
-    // 1175 bytes of window remain: less than a segment, than the data queued, and than half the largest
+    t.expect(Seg{}.seq(iss + 2).ack(peer_iss + 1).payload(std::string(1448, 'a')));
+    t.expect(Seg{}.seq(iss + 2 + 1448).ack(peer_iss + 1).payload(std::string(1448, 'a')));
+    // 1199 bytes of window remain: less than a segment, than the data queued, and than half the largest
     // window offered (the SYN's 65535; RFC 9293 3.8.6.2.1, sender SWS avoidance): wait for it to open.
     t.expect_nothing();
-    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 2 + 1460).ts(5002, 1).window(512));  // 4096 more from here
-    t.expect(Seg{}.seq(iss + 2 + 2920).ack(peer_iss + 1).payload(std::string(1460, 'a')));
-    t.expect_nothing();  // 1176 more would fit: still less than half the SYN's 65535
+    t.inject(Seg{}.seq(peer_iss + 1).ack(iss + 2 + 1448).ts(5002, 1).window(512));  // 4096 more from here
+    t.expect(Seg{}.seq(iss + 2 + 2896).ack(peer_iss + 1).payload(std::string(1448, 'a')));
+    t.expect_nothing();  // 1200 more would fit: still less than half the SYN's 65535
 }
 
 // RFC 7323 5.3 R2: a duplicate (the peer had the original, its ACK was lost) does not update TS.Recent,

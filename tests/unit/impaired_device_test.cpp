@@ -9,33 +9,10 @@
 
 #include <gtest/gtest.h>
 
+#include "memory_device.h"
+
 namespace tcpp::link {
 namespace {
-
-// A device in memory: what is sent is recorded; what the test queues is received.
-class MemoryDevice final : public Device {
-public:
-    const std::string& name() const override { return name_; }
-    Framing framing() const override { return Framing::ip; }
-    std::size_t max_unit() const override { return 1500; }
-    int fd() const override { return -1; }
-    Expected<std::size_t, std::error_code> receive(wire::MutableBytes buffer) override {
-        if (incoming.empty()) return std::size_t{0};
-        const std::vector<std::byte> unit = incoming.front();
-        incoming.pop_front();
-        std::copy(unit.begin(), unit.end(), buffer.begin());
-        return unit.size();
-    }
-    std::error_code send(wire::Bytes unit) override {
-        sent.emplace_back(unit.begin(), unit.end());
-        return {};
-    }
-    std::deque<std::vector<std::byte>> incoming;
-    std::vector<std::vector<std::byte>> sent;
-
-private:
-    std::string name_ = "memory";
-};
 
 std::vector<std::byte> numbered(std::uint32_t n) {
     std::vector<std::byte> unit(64, std::byte{0});

@@ -1,4 +1,4 @@
-// `tcpp connect`: a tcpp stack on a TUN device opens one connection to HOST:PORT, sends a file (or
+// `tcpp connect`: a tcpp stack on a TUN or TAP device opens one connection to HOST:PORT, sends a file (or
 // standard input) and writes what it receives to a file (or standard output), then closes. The exit code
 // says how it ended: 0 for a clean close, 1 for a connection that failed (refused, reset, timed out,
 // unreachable), 2 for bad input.
@@ -158,6 +158,7 @@ int connect(const ConnectOptions& options) {
     std::optional<std::uint64_t> close_deadline;
     constexpr std::uint64_t close_grace_us = 10'000'000;
     std::error_code failure;
+    std::uint32_t path_mtu = stack.config().mtu;  // as the connection knew it at the end (ICMP may lower it)
     std::error_code error = loop.run(
         [&] {
             if (loop.interrupted() > 0 && !closed) {
@@ -204,6 +205,7 @@ int connect(const ConnectOptions& options) {
             // then wait for the close to complete (LAST_ACK acknowledged, or TIME_WAIT reached).
             if (end_of_stream && source->done() && !closed) {
                 closed = true;
+                if (auto info = connection->info()) path_mtu = info->pmtu;
                 connection->close();
             }
             // After close(), the rounds above wait until the stack holds no connection (our FIN acknowledged:
@@ -214,12 +216,16 @@ int connect(const ConnectOptions& options) {
     if (received) std::fflush(received);
     setup->flush();
     if (error) {
-        fmt::print(stderr, "tcpp connect: {}: {}\n", options.link.tun, error.message());
+        fmt::print(stderr, "tcpp connect: {}: {}\n", options.link.device_name(), error.message());
         return 1;
     }
     if (failure) {
         fmt::print(stderr, "tcpp connect: {}: {}\n", options.remote, failure.message());
         return 1;
+    }
+    if (path_mtu < stack.config().mtu) {
+        fmt::print(progress, "tcpp connect: the path's MTU was {} (learned from ICMP), not {}\n", path_mtu,
+                   stack.config().mtu);
     }
     fmt::print(progress, "tcpp connect: closed; {} bytes sent, {} received; {} in TIME_WAIT\n", source->bytes(),
                received_bytes, stack.time_wait_count());
@@ -230,7 +236,7 @@ int connect(const ConnectOptions& options) {
 
 void add_connect_command(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ConnectOptions>();
-    CLI::App* command = app.add_subcommand("connect", "One tcpp connection over a TUN device: send, receive, close");
+    CLI::App* command = app.add_subcommand("connect", "One tcpp connection over a TUN or TAP device: send, receive, close");
     add_link_options(command, options->link);
     command->add_option("remote", options->remote, "HOST:PORT to connect to")->required();
     command->add_option("--send", options->send_path, "send this file (- for standard input)");

@@ -13,8 +13,14 @@
 namespace tcpp::tool {
 
 void add_link_options(CLI::App* command, LinkOptions& options) {
-    command->add_option("--tun", options.tun, "the TUN device to attach to (created if missing: needs CAP_NET_ADMIN)")
-        ->required();
+    auto* tun = command->add_option("--tun", options.tun,
+                                    "the TUN device to attach to (created if missing: needs CAP_NET_ADMIN)");
+    auto* tap = command->add_option("--tap", options.tap,
+                                    "instead of --tun: a TAP device (Ethernet, with ARP), attached or created");
+    tun->excludes(tap);
+    tap->excludes(tun);
+    command->add_flag("--io-uring", options.io_uring,
+                      "drive the device through io_uring: a round's packets in and out in one system call");
     command->add_option("--addr", options.address, "our IPv4 address and prefix on the device, like 10.0.0.2/24")
         ->required();
     command->add_option("--gateway", options.gateway, "where packets for other networks go (without it, only our prefix is reachable)");
@@ -25,7 +31,8 @@ void add_link_options(CLI::App* command, LinkOptions& options) {
                         "SO_LINGER {on, SECONDS} on every connection (0: close aborts with RST, no TIME_WAIT)")
         ->check(CLI::Range(0.0, 3600.0));
     command->add_option("--trace", options.trace_path, "write the trace as JSON lines, wall-clock t_us (- for stdout)");
-    command->add_option("--pcap", options.pcap_path, "write every packet in and out to a pcap capture (raw IPv4)");
+    command->add_option("--pcap", options.pcap_path,
+                        "write every packet in and out to a pcap capture (raw IPv4; Ethernet frames on a TAP device)");
     // The impaired link, over the device, both ways.
     auto probability = CLI::Range(0.0, 1.0);
     command->add_option("--loss", options.impairment.loss, "lose this share of packets, each way (0 to 1)")->check(probability);
@@ -82,24 +89,32 @@ std::unique_ptr<LinkSetup> LinkSetup::open(const LinkOptions& options, const cha
         exit_code = code;
         return nullptr;
     };
+    if (options.tun.empty() == options.tap.empty()) return fail(2, "one of --tun IFNAME or --tap IFNAME is needed");
     const auto interface = parse_interface_address(options.address);
     if (!interface) {
         return fail(2, fmt::format("--addr '{}' is not an IPv4 address with a prefix (like 10.0.0.2/24)", options.address));
     }
-    setup->interface_ = *interface;
+    setup->routes_.interface = *interface;
     if (!options.gateway.empty()) {
         auto gateway = Ipv4Address::parse(options.gateway);
         if (!gateway || !interface->contains(*gateway) || *gateway == interface->address) {
             return fail(2, fmt::format("--gateway '{}' is not another address on {}/{}", options.gateway,
                                        interface->address.to_string(), interface->prefix));
         }
-        setup->gateway_ = *gateway;
+        setup->routes_.gateway = *gateway;
     }
     if (options.trace_path == "-") setup->out_ = stderr;
 
-    auto opened = link::open_tun(options.tun, link::Framing::ip);
-    if (!opened) return fail(1, link::describe_open_error(options.tun, opened.error()));
+    const link::Framing framing = options.tap.empty() ? link::Framing::ip : link::Framing::ethernet;
+    auto opened = link::open_tun(options.device_name(), framing);
+    if (!opened) return fail(1, link::describe_open_error(options.device_name(), opened.error()));
     setup->tun_ = std::move(*opened);
+    if (options.io_uring) {
+        auto uring = link::UringDevice::create(std::move(setup->tun_));
+        if (!uring) return fail(1, fmt::format("--io-uring: io_uring is not available: {}", uring.error().message()));
+        setup->uring_ = uring->get();
+        setup->tun_ = std::move(*uring);
+    }
     link::Device* below = setup->tun_.get();
     link::Impairment impairment = options.impairment;
     impairment.delay_us = static_cast<std::uint64_t>(options.delay_ms * 1000);
@@ -108,13 +123,17 @@ std::unique_ptr<LinkSetup> LinkSetup::open(const LinkOptions& options, const cha
         below = &*setup->impaired_;
     }
     if (!options.pcap_path.empty()) {
-        auto writer = pcap::Writer::create(options.pcap_path, pcap::LinkType::raw_ipv4);
+        auto writer = pcap::Writer::create(options.pcap_path, link::CaptureDevice::link_type_for(framing));
         if (!writer) return fail(1, fmt::format("cannot write {}: {}", options.pcap_path, writer.error()));
         setup->capture_.emplace(*below, std::move(*writer));
     }
 
+    if (framing == link::Framing::ethernet) {
+        setup->ethernet_.emplace(setup->frame_device(), link::mac_from_address(interface->address), setup->routes_);
+    }
+
     StackConfig config{.address = interface->address, .name = "tcpp"};
-    config.mtu = static_cast<std::uint16_t>(std::min<std::size_t>(setup->tun_->max_unit(), 65535));
+    config.mtu = static_cast<std::uint16_t>(std::min<std::size_t>(setup->device().max_unit(), 65535));
     config.tcp.mss = static_cast<std::uint16_t>(config.mtu - 40);
     config.tcp.defaults.msl_us = static_cast<std::uint64_t>(options.msl_seconds * 1e6);
     if (options.linger_seconds) {
@@ -143,7 +162,7 @@ LinkSetup::~LinkSetup() {
 }
 
 void LinkSetup::flush() {
-    if (capture_) capture_->flush();
+    if (capture_) capture_->flush_file();
     if (trace_file_) std::fflush(trace_file_);
     std::fflush(out_);
 }
@@ -154,9 +173,21 @@ void LinkSetup::print_counters() const {
     });
     fmt::print(out_, "  device: {} packets in, {} out, {} dropped (queue full, or refused)\n", tun_->units_received(),
                tun_->units_sent(), tun_->send_drops());
+    if (uring_ != nullptr) fmt::print(out_, "  io_uring: {} system calls\n", uring_->system_calls());
     if (impaired_) {
         fmt::print(out_, "  impaired link: {} lost, {} duplicated, {} corrupted, {} delayed\n", impaired_->lost(),
                    impaired_->duplicated(), impaired_->corrupted(), impaired_->delayed());
+    }
+    if (ethernet_) {
+        const link::NeighborCounters& arp = ethernet_->neighbors().counters();
+        fmt::print(out_,
+                   "  arp: {} requests sent, {} answered; {} requests for us answered; {} neighbours known, {} "
+                   "unreachable; {} packets held, {} reported unreachable, {} dropped\n",
+                   arp.requests_sent, arp.replies_received, arp.replies_sent, ethernet_->neighbors().size(),
+                   arp.resolution_failures, arp.held, arp.unreachable, arp.held_dropped);
+        fmt::print(out_, "  ethernet: {} frames for others, {} of other protocols, {} malformed; {} without a route\n",
+                   ethernet_->frames_not_for_us(), ethernet_->frames_other_protocol(), ethernet_->frames_malformed(),
+                   ethernet_->no_route());
     }
 }
 

@@ -9,9 +9,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "ip/route.h"
 #include "link/capture_device.h"
+#include "link/ethernet_link.h"
 #include "link/device.h"
 #include "link/impaired_device.h"
+#include "link/uring_device.h"
 #include "tcpp/stack.h"
 #include "trace/json_lines.h"
 
@@ -19,6 +22,8 @@ namespace tcpp::tool {
 
 struct LinkOptions {
     std::string tun;
+    std::string tap;  // instead of tun: a TAP device, IPv4 over Ethernet with ARP
+    bool io_uring = false;  // the device driven through io_uring: many packets per system call
     std::string address;  // A.B.C.D/LEN
     std::string gateway;
     double msl_seconds = 30;
@@ -27,19 +32,14 @@ struct LinkOptions {
     std::string pcap_path;
     link::Impairment impairment;  // on the device, both ways
     double delay_ms = 0;
+
+    const std::string& device_name() const { return tap.empty() ? tun : tap; }
 };
 
 void add_link_options(CLI::App* command, LinkOptions& options);
 
 // Our address on the device, and the length of the network's prefix.
-struct InterfaceAddress {
-    Ipv4Address address;
-    unsigned prefix = 32;
-    bool contains(Ipv4Address other) const {
-        const std::uint32_t mask = prefix == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix);
-        return (other.value() & mask) == (address.value() & mask);
-    }
-};
+using InterfaceAddress = ip::Subnet;
 std::optional<InterfaceAddress> parse_interface_address(const std::string& text);
 
 // The device (with its capture, if asked), the stack on it, and the trace. Made by open(), which prints a
@@ -53,14 +53,13 @@ public:
     // The outermost device: the TUN device, impaired if asked, captured if asked (so that the capture
     // shows what the stack sent and received).
     link::Device& device() {
-        if (capture_) return *capture_;
-        if (impaired_) return *impaired_;
-        return *tun_;
+        if (ethernet_) return *ethernet_;
+        return frame_device();
     }
     const link::Device& raw_device() const { return *tun_; }
-    const InterfaceAddress& interface() const { return interface_; }
+    const InterfaceAddress& interface() const { return routes_.interface; }
     // Whether we can send to `destination`: on our network, or through the gateway.
-    bool routable(Ipv4Address destination) const { return interface_.contains(destination) || gateway_.has_value(); }
+    bool routable(Ipv4Address destination) const { return routes_.next_hop(destination).has_value(); }
     // Where progress goes: stdout, unless the trace has it.
     std::FILE* out() const { return out_; }
     void flush();
@@ -71,11 +70,19 @@ private:
     class WallClockSink;
     LinkSetup() = default;
 
-    InterfaceAddress interface_;
-    std::optional<Ipv4Address> gateway_;
-    std::unique_ptr<link::Device> tun_;
+    // Below the Ethernet link, if any: the device as the capture sees it (frames, for a TAP device).
+    link::Device& frame_device() {
+        if (capture_) return *capture_;
+        if (impaired_) return *impaired_;
+        return *tun_;
+    }
+
+    ip::Routes routes_;
+    std::unique_ptr<link::Device> tun_;  // the TUN or TAP device (through io_uring, if asked)
+    link::UringDevice* uring_ = nullptr;  // that, when it is
     std::optional<link::ImpairedDevice> impaired_;
     std::optional<link::CaptureDevice> capture_;
+    std::optional<link::EthernetLink> ethernet_;  // over a TAP device: IPv4 over Ethernet, with ARP
     std::unique_ptr<Stack> stack_;
     std::FILE* trace_file_ = nullptr;
     std::optional<trace::JsonLinesSink> json_;

@@ -1,6 +1,6 @@
-// `tcpp serve`: a tcpp stack on a TUN device, listening on one port, running a small application (echo,
-// discard, chargen (RFC 864), banner: one line, then the server closes first, or http: http_app.h) for
-// every connection, until Ctrl-C; then
+// `tcpp serve`: a tcpp stack on a TUN or TAP device, listening on one port, running a small application
+// (echo, discard, chargen (RFC 864), banner: one line, then the server closes first, or http: http_app.h)
+// for every connection, until Ctrl-C; then
 // every connection is closed gracefully and the stack's counters are printed. SIGUSR1 lists the sockets.
 
 #include <cstdio>
@@ -163,7 +163,7 @@ int serve(const ServeOptions& options) {
     }
     std::FILE* out = setup->out();
     fmt::print(out, "tcpp serve: {} on {}:{} over {} (MTU {}); Ctrl-C to stop\n", options.app,
-               setup->interface().address.to_string(), options.port, options.link.tun, stack.config().mtu);
+               setup->interface().address.to_string(), options.port, options.link.device_name(), stack.config().mtu);
     std::fflush(out);
 
     std::vector<Session> sessions;
@@ -225,7 +225,7 @@ int serve(const ServeOptions& options) {
     });
     setup->flush();
     if (error) {
-        fmt::print(stderr, "tcpp serve: {}: {}\n", options.link.tun, error.message());
+        fmt::print(stderr, "tcpp serve: {}: {}\n", options.link.device_name(), error.message());
         return 1;
     }
     fmt::print(out, "tcpp serve: stopped; {} connections accepted, {} still open, {} in TIME_WAIT\n", accepted,
@@ -244,7 +244,7 @@ int serve(const ServeOptions& options) {
 void add_serve_command(CLI::App& app, int& exit_code) {
     auto options = std::make_shared<ServeOptions>();
     CLI::App* command =
-        app.add_subcommand("serve", "A tcpp server on a TUN device: echo, discard, chargen, banner or http, until Ctrl-C");
+        app.add_subcommand("serve", "A tcpp server on a TUN or TAP device: echo, discard, chargen, banner or http, until Ctrl-C");
     add_link_options(command, options->link);
     command->add_option("--port", options->port, "the port to listen on")->required();
     command->add_option("--app", options->app, "what each connection gets")
