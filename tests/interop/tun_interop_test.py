@@ -338,6 +338,13 @@ print(len(lines), ok)
             out = self.stopped(serve)
             self.assertEqual(counters(out).get("IcmpOutEchoReps"), 3)
 
+    def test_a_device_another_tcpp_holds_is_refused_in_one_line(self):
+        with Namespace() as ns, Serve(ns):
+            for command in (["serve", "--port", "8"], ["connect", "10.0.0.1:80"]):
+                done = ns.run(TCPP, command[0], "--tun", "tun0", "--addr", "10.0.0.3/24", *command[1:], check=False)
+                self.assertEqual(done.returncode, 1)
+                self.assertEqual(done.stderr, f"tcpp {command[0]}: cannot open device tun0: it is in use by another process\n")
+
     def test_ping_in_fragments_is_answered_in_fragments(self):
         # -s 3000 and -s 8000 at MTU 1500: Linux sends each request in 3 and 6 fragments; tcpp reassembles it,
         # and sends the reply, as long, in fragments of its own, which Linux reassembles and checks.
