@@ -6,6 +6,7 @@
 #   cmake -S . -B build-rel -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build-rel --target tcpp_cli
 #   bench/link-bench.sh build-rel/tools/tcpp/tcpp
 #   BYTES=$((256 << 20)) DURATION=3 bench/link-bench.sh build-rel/tools/tcpp/tcpp
+#   TCPP_OPTIONS=--io-uring bench/link-bench.sh build-rel/tools/tcpp/tcpp   # tcpp's device through io_uring
 #
 # The workloads, each over tcpp and over Linux:
 # - bulk in: a Linux sender (Python, sendall of BYTES from a 1 MiB buffer, then shutdown) to `tcpp serve
@@ -31,6 +32,7 @@ THREADS=${THREADS:-1}          # http: wrk threads
 CONNECTIONS=${CONNECTIONS:-8}  # http: wrk connections, all kept alive
 BODY=${BODY:-100}              # http: bytes per response body
 MAX_SECONDS=${MAX_SECONDS:-120}
+read -r -a TCPP_OPTIONS <<< "${TCPP_OPTIONS:-}"  # more options for every tcpp serve and connect: --io-uring
 
 [[ $(id -u) -eq 0 ]] || { echo "link-bench: needs root (network namespaces, TUN devices)" >&2; exit 1; }
 cd "$(dirname "$0")/.."
@@ -131,7 +133,7 @@ last_line() { tail -n 1 "$1" 2> /dev/null | grep '^{' || echo '{}'; }
 start_serve() {
     local file=$1
     shift
-    ip netns exec "$tun_ns" "$tcpp" serve --tun tun0 --addr 10.0.0.2/24 "$@" > "$file" 2>&1 &
+    ip netns exec "$tun_ns" "$tcpp" serve --tun tun0 --addr 10.0.0.2/24 "${TCPP_OPTIONS[@]}" "$@" > "$file" 2>&1 &
     serve_pid=$!
     pids+=("$serve_pid")
     for _ in $(seq 100); do grep -q 'tcpp serve:' "$file" 2> /dev/null && break; sleep 0.1; done
@@ -221,7 +223,7 @@ in_ns "$tun_ns" ip tuntap add dev tun1 mode tun
 in_ns "$tun_ns" ip addr add 10.2.0.1/24 dev tun1
 in_ns "$tun_ns" ip link set tun1 up
 start_receiver "$tun_ns" 10.2.0.1 "$work/tun_receive.out"
-head -c "$BYTES" /dev/zero | bounded ip netns exec "$tun_ns" "$tcpp" connect --tun tun1 --addr 10.2.0.2/24 \
+head -c "$BYTES" /dev/zero | bounded ip netns exec "$tun_ns" "$tcpp" connect --tun tun1 --addr 10.2.0.2/24 "${TCPP_OPTIONS[@]}" \
     10.2.0.1:9000 --send - --shutdown-after-send > "$work/connect.out" 2>&1 || note "tcpp connect failed: $(tail -n 1 "$work/connect.out")"
 wait "${pids[-1]}" || true
 
