@@ -146,6 +146,14 @@ print(len(got), hashlib.sha256(data).hexdigest() == hashlib.sha256(bytes(got)).h
 """
 
 
+class NamespaceTest(unittest.TestCase):
+    """A test with a network namespace of its own, self.ns, deleted after it whatever happens."""
+
+    def setUp(self):
+        self.ns = Namespace().__enter__()
+        self.addCleanup(self.ns.__exit__, None, None, None)
+
+
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
 class TunInterop(unittest.TestCase):
 
@@ -524,13 +532,12 @@ def echo_a_file(test, tcpp_connect, remote, size):
 
 
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
-class TunConnect(unittest.TestCase):
+class TunConnect(NamespaceTest):
     """`tcpp connect` opening connections to Linux sockets. The TUN device is made first, with the kernel's
     address, and tcpp attaches to it by name."""
 
     def setUp(self):
-        self.ns = Namespace().__enter__()
-        self.addCleanup(self.ns.__exit__, None, None, None)
+        super().setUp()
         self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
         self.ns.run("ip", "addr", "add", HOST_SIDE, "dev", "tun0")
         self.ns.run("ip", "link", "set", "tun0", "up")
@@ -587,14 +594,13 @@ class TunConnect(unittest.TestCase):
 
 
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
-class IcmpOnRealPaths(unittest.TestCase):
+class IcmpOnRealPaths(NamespaceTest):
     """ICMP errors from a Linux router reaching tcpp's connections: path MTU discovery (RFC 1191) through a
     narrower link, and a destination the router cannot reach. The namespace with tcpp's TUN device routes
     (ip_forward) to a second namespace over a veth pair."""
 
     def setUp(self):
-        self.ns = Namespace().__enter__()
-        self.addCleanup(self.ns.__exit__, None, None, None)
+        super().setUp()
         self.far = Namespace().__enter__()
         self.addCleanup(self.far.__exit__, None, None, None)
         self.ns.run("ip", "tuntap", "add", "dev", "tun0", "mode", "tun")
@@ -649,12 +655,8 @@ def pcap_frames(path):
 
 
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
-class TapInterop(unittest.TestCase):
+class TapInterop(NamespaceTest):
     """tcpp on a TAP device: IPv4 over Ethernet, with ARP both ways, against the Linux kernel."""
-
-    def setUp(self):
-        self.ns = Namespace().__enter__()
-        self.addCleanup(self.ns.__exit__, None, None, None)
 
     def test_linux_resolves_tcpp_pings_it_and_echoes_1_mib_intact(self):
         import tempfile
@@ -695,12 +697,8 @@ class TapInterop(unittest.TestCase):
 
 
 @unittest.skipIf(missing_requirement(), missing_requirement() or "")
-class IoUring(unittest.TestCase):
+class IoUring(NamespaceTest):
     """The device driven through io_uring (`--io-uring`): the same traffic, many packets per system call."""
-
-    def setUp(self):
-        self.ns = Namespace().__enter__()
-        self.addCleanup(self.ns.__exit__, None, None, None)
 
     def test_serve_echoes_10_mib_intact_in_fewer_system_calls_than_packets(self):
         for kind in "tun", "tap":
