@@ -1,0 +1,650 @@
+// The POSIX socket calls over a tcpp stack (include/tcpp/posix.h).
+//
+// One mutex guards a host: its stack and its descriptor table. A call takes it, does what it can at once,
+// and, when it must wait (a blocking accept, connect, read or write, or poll), sleeps on the host's
+// condition variable, which releases the mutex; the driver's calls (a packet arrived, the clock moved),
+// and user calls that change what others wait for, wake the sleepers, each of which checks its own
+// condition again. So a blocked call never spins, and the driver is never held up by one.
+//
+// What the stack tells its readiness observer only says that something changed: the waiters look for
+// themselves what holds now (level, not edge), so no wakeup is lost to the stack's edge-triggered bits.
+
+#include "tcpp/posix.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "tcpp/stack.h"
+
+namespace {
+
+using tcpp::Connection;
+using tcpp::Endpoint;
+using tcpp::Ipv4Address;
+using tcpp::Listener;
+using tcpp::State;
+
+constexpr int first_fd = 3;        // as a fresh process: 0, 1 and 2 are taken
+constexpr int max_sockets = 65536;  // descriptors a host hands out at most (EMFILE past it)
+constexpr int somaxconn = 4096;     // Linux's net.core.somaxconn: listen()'s backlog is capped there
+
+struct Socket {
+    bool nonblocking = false;
+    bool reuse_address = false;
+    std::optional<Endpoint> bound;
+    tcpp::tcp::ConnectionOptions options;  // applied to the connection when there is one
+    std::optional<Listener> listener;
+    std::optional<Connection> connection;
+    int pending_error = 0;  // SO_ERROR: a non-blocking connect's failure, until read
+    bool read_shut = false;
+};
+
+int fail(int error) {
+    errno = error;
+    return -1;
+}
+
+int error_of(std::error_code error) { return error ? error.value() : 0; }
+
+}  // namespace
+
+struct tcpp_host final : tcpp::ReadinessObserver {
+    explicit tcpp_host(Ipv4Address address) : stack({.address = address, .name = "tcpp"}) {
+        stack.set_readiness_observer(this);
+    }
+    ~tcpp_host() { stack.set_readiness_observer(nullptr); }
+
+    void connection_ready(Connection, std::uint8_t) override { changed_ = true; }
+    void listener_ready(Listener) override { changed_ = true; }
+
+    // After a step of the driver: wake the sleepers if anything they could wait for changed.
+    void wake_if_changed() {
+        if (changed_) {
+            changed_ = false;
+            wakeup.notify_all();
+        }
+    }
+
+    Socket* find(int fd) {
+        const auto index = static_cast<std::size_t>(fd - first_fd);
+        if (fd < first_fd || index >= sockets.size() || !sockets[index]) return nullptr;
+        return sockets[index].get();
+    }
+
+    bool can_allocate() const {
+        return sockets.size() < max_sockets || std::any_of(sockets.begin(), sockets.end(), [](const auto& s) { return !s; });
+    }
+
+    int allocate(std::unique_ptr<Socket> socket) {
+        for (std::size_t i = 0; i < sockets.size(); ++i) {  // the lowest free descriptor, as POSIX says
+            if (!sockets[i]) {
+                sockets[i] = std::move(socket);
+                return static_cast<int>(i) + first_fd;
+            }
+        }
+        if (sockets.size() >= max_sockets) return fail(EMFILE);
+        sockets.push_back(std::move(socket));
+        return static_cast<int>(sockets.size()) - 1 + first_fd;
+    }
+
+    // Whether another socket of this host holds the local port (bound, listening or connected).
+    bool port_taken(std::uint16_t port, const Socket* except) const {
+        for (const auto& s : sockets) {
+            if (!s || s.get() == except) continue;
+            if (s->bound && s->bound->port == port && !(s->reuse_address && except && except->reuse_address)) return true;
+        }
+        return false;
+    }
+
+    // Sleeps until `ready()` holds, or the host's clock passes `deadline_us` (then false).
+    template <class Ready>
+    bool wait(std::unique_lock<std::mutex>& lock, Ready ready, std::optional<std::uint64_t> deadline_us = {}) {
+        while (!ready()) {
+            if (deadline_us && stack.now_us() >= *deadline_us) return false;
+            wakeup.wait(lock);
+        }
+        return true;
+    }
+
+    std::mutex mutex;
+    std::condition_variable wakeup;
+    tcpp::Stack stack;
+    std::vector<std::unique_ptr<Socket>> sockets;  // descriptor first_fd + i
+
+private:
+    bool changed_ = false;
+};
+
+namespace {
+
+using Lock = std::unique_lock<std::mutex>;
+
+bool parse_address(const sockaddr* address, socklen_t length, Endpoint& out, int& error) {
+    if (address == nullptr || length < static_cast<socklen_t>(sizeof(sockaddr_in))) {
+        error = EINVAL;
+        return false;
+    }
+    if (address->sa_family != AF_INET) {
+        error = EAFNOSUPPORT;
+        return false;
+    }
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    out = Endpoint{Ipv4Address{ntohl(in.sin_addr.s_addr)}, ntohs(in.sin_port)};
+    return true;
+}
+
+void write_address(const Endpoint& endpoint, sockaddr* address, socklen_t* length) {
+    if (address == nullptr || length == nullptr) return;
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(endpoint.port);
+    in.sin_addr.s_addr = htonl(endpoint.address.value());
+    std::memcpy(address, &in, std::min<std::size_t>(*length, sizeof in));
+    *length = sizeof in;  // the full size, even when cut short (as the kernel does)
+}
+
+// A connection's condition for a blocked read: data, end of stream, or an error.
+bool read_ready(const Socket& s) {
+    return !s.connection || !s.connection->valid() || s.connection->readable() || s.read_shut;
+}
+
+bool write_ready(const Socket& s) { return !s.connection || !s.connection->valid() || s.connection->writable(); }
+
+short poll_events(const Socket* s) {
+    if (s == nullptr) return POLLNVAL;
+    if (s->listener) return s->listener->accept_queue_size() > 0 ? POLLIN : 0;
+    if (!s->connection || !s->connection->valid()) return POLLOUT | POLLHUP;  // as Linux: a socket in CLOSE
+    const Connection& c = *s->connection;
+    if (c.state() == State::syn_sent || c.state() == State::syn_received) return 0;
+    short events = 0;
+    if (c.readable() || s->read_shut) events |= POLLIN;
+    if (c.writable()) events |= POLLOUT;
+    if (c.error()) events |= POLLERR;
+    if (c.state() == State::closed || c.state() == State::time_wait) events |= POLLHUP;
+    return events;
+}
+
+// Receives into `buffer`, sleeping while nothing is there for a blocking socket.
+ssize_t receive(tcpp_host* host, Lock& lock, int fd, void* buffer, std::size_t count, bool dont_wait) {
+    for (;;) {
+        Socket* s = host->find(fd);
+        if (s == nullptr) return fail(EBADF);
+        if (!s->connection) return fail(ENOTCONN);
+        if (s->read_shut || count == 0) return 0;
+        auto n = s->connection->receive({static_cast<std::byte*>(buffer), count});
+        if (n) return static_cast<ssize_t>(*n);
+        if (n.error() != std::errc::resource_unavailable_try_again) return fail(n.error().value());
+        if (s->nonblocking || dont_wait) return fail(EAGAIN);
+        host->wait(lock, [&] {
+            Socket* now = host->find(fd);
+            return now == nullptr || read_ready(*now);
+        });
+    }
+}
+
+// Sends all of `data` on a blocking socket (sleeping while the buffer is full), what fits on another.
+ssize_t send_all(tcpp_host* host, Lock& lock, int fd, const void* data, std::size_t count, bool dont_wait) {
+    std::size_t sent = 0;
+    for (;;) {
+        Socket* s = host->find(fd);
+        if (s == nullptr) return sent > 0 ? static_cast<ssize_t>(sent) : fail(EBADF);
+        if (!s->connection) return fail(EPIPE);
+        if (sent == count) return static_cast<ssize_t>(sent);
+        auto n = s->connection->send({static_cast<const std::byte*>(data) + sent, count - sent});
+        if (n) {
+            sent += *n;
+            host->wakeup.notify_all();  // the driver: there is output
+            if (sent == count) return static_cast<ssize_t>(sent);
+            continue;
+        }
+        if (n.error() != std::errc::resource_unavailable_try_again) {
+            return sent > 0 ? static_cast<ssize_t>(sent) : fail(n.error().value());
+        }
+        if (s->nonblocking || dont_wait) return sent > 0 ? static_cast<ssize_t>(sent) : fail(EAGAIN);
+        host->wait(lock, [&] {
+            Socket* now = host->find(fd);
+            return now == nullptr || write_ready(*now);
+        });
+    }
+}
+
+}  // namespace
+
+extern "C" {
+
+tcpp_host* tcpp_host_create(const char* address) {
+    auto parsed = address ? Ipv4Address::parse(address) : std::nullopt;
+    if (!parsed) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    return new tcpp_host(*parsed);
+}
+
+void tcpp_host_destroy(tcpp_host* host) { delete host; }
+
+void tcpp_host_receive(tcpp_host* host, const void* packet, size_t length) {
+    Lock lock{host->mutex};
+    host->stack.receive({static_cast<const std::byte*>(packet), length}, host->stack.now_us());
+    host->wake_if_changed();
+    host->wakeup.notify_all();  // what it answered is output for the driver
+}
+
+ssize_t tcpp_host_next_output(tcpp_host* host, void* buffer, size_t capacity) {
+    Lock lock{host->mutex};
+    auto packet = host->stack.next_output();
+    if (!packet) return 0;
+    if (packet->size() > capacity) return fail(EMSGSIZE);
+    std::memcpy(buffer, packet->data(), packet->size());
+    return static_cast<ssize_t>(packet->size());
+}
+
+void tcpp_host_advance(tcpp_host* host, uint64_t now_us) {
+    Lock lock{host->mutex};
+    host->stack.poll(std::max(now_us, host->stack.now_us()));
+    host->wake_if_changed();
+    host->wakeup.notify_all();  // timeouts of poll() may have passed
+}
+
+uint64_t tcpp_host_now(tcpp_host* host) {
+    Lock lock{host->mutex};
+    return host->stack.now_us();
+}
+
+int tcpp_host_next_deadline(tcpp_host* host, uint64_t* deadline_us) {
+    Lock lock{host->mutex};
+    auto deadline = host->stack.next_deadline();
+    if (!deadline) return 0;
+    if (deadline_us) *deadline_us = *deadline;
+    return 1;
+}
+
+int tcpp_socket(tcpp_host* host, int domain, int type, int protocol) {
+    if (domain != AF_INET) return fail(EAFNOSUPPORT);
+    const int flags = type & (SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if ((type & ~flags) != SOCK_STREAM) return fail(EPROTONOSUPPORT);
+    if (protocol != 0 && protocol != IPPROTO_TCP) return fail(EPROTONOSUPPORT);
+    Lock lock{host->mutex};
+    auto socket = std::make_unique<Socket>();
+    socket->nonblocking = (flags & SOCK_NONBLOCK) != 0;
+    socket->options = host->stack.config().tcp.defaults;
+    return host->allocate(std::move(socket));
+}
+
+int tcpp_bind(tcpp_host* host, int fd, const sockaddr* address, socklen_t length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    Endpoint local;
+    int error = 0;
+    if (!parse_address(address, length, local, error)) return fail(error);
+    if (s->bound || s->listener || s->connection) return fail(EINVAL);
+    if (local.address != Ipv4Address{} && local.address != host->stack.config().address) return fail(EADDRNOTAVAIL);
+    if (local.port != 0 && host->port_taken(local.port, s)) return fail(EADDRINUSE);
+    s->bound = local;
+    return 0;
+}
+
+int tcpp_listen(tcpp_host* host, int fd, int backlog) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (s->connection) return fail(EINVAL);
+    if (s->listener) return 0;  // listening already (Linux would take the new backlog)
+    if (!s->bound || s->bound->port == 0) return fail(EINVAL);  // an ephemeral port to listen on: not yet
+    // As Linux: a backlog past somaxconn (or negative, taken as unsigned) is somaxconn; 0 still takes one.
+    const unsigned capped = std::min(static_cast<unsigned>(backlog), static_cast<unsigned>(somaxconn));
+    tcpp::ListenOptions options;
+    options.reuse_address = s->reuse_address;
+    options.connection = s->options;
+    auto listener = host->stack.listen(*s->bound, static_cast<int>(std::max(capped, 1u)), options);
+    if (!listener) return fail(listener.error().value());
+    s->listener = *listener;
+    return 0;
+}
+
+int tcpp_accept4(tcpp_host* host, int fd, sockaddr* address, socklen_t* length, int flags) {
+    if ((flags & ~(SOCK_NONBLOCK | SOCK_CLOEXEC)) != 0) return fail(EINVAL);
+    Lock lock{host->mutex};
+    for (;;) {
+        Socket* s = host->find(fd);
+        if (s == nullptr) return fail(EBADF);
+        if (!s->listener) return fail(EINVAL);
+        // No descriptor for it: EMFILE, and the connection stays in the queue (as on Linux).
+        if (!host->can_allocate()) return fail(EMFILE);
+        auto connection = s->listener->accept();
+        if (connection) {
+            auto accepted = std::make_unique<Socket>();
+            accepted->nonblocking = (flags & SOCK_NONBLOCK) != 0;
+            accepted->options = connection->options();
+            accepted->bound = connection->tuple().local;
+            const Endpoint peer = connection->tuple().remote;
+            accepted->connection = *connection;
+            const int new_fd = host->allocate(std::move(accepted));
+            write_address(peer, address, length);
+            return new_fd;
+        }
+        if (connection.error() != std::errc::resource_unavailable_try_again) return fail(connection.error().value());
+        if (s->nonblocking) return fail(EAGAIN);
+        host->wait(lock, [&] {
+            Socket* now = host->find(fd);
+            return now == nullptr || !now->listener || now->listener->accept_queue_size() > 0;
+        });
+    }
+}
+
+int tcpp_accept(tcpp_host* host, int fd, sockaddr* address, socklen_t* length) {
+    return tcpp_accept4(host, fd, address, length, 0);
+}
+
+int tcpp_connect(tcpp_host* host, int fd, const sockaddr* address, socklen_t length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    Endpoint remote;
+    int error = 0;
+    if (!parse_address(address, length, remote, error)) return fail(error);
+    if (s->listener) return fail(EISCONN);
+    if (s->connection && s->connection->valid()) {
+        const State state = s->connection->state();
+        if (state == State::syn_sent) return fail(EALREADY);  // another connect is under way
+        if (!s->connection->error()) return fail(EISCONN);
+        s->connection.reset();  // failed before: a new attempt
+    }
+    if (remote.port == 0 || remote.address == Ipv4Address{}) return fail(ECONNREFUSED);
+    std::optional<Endpoint> local;
+    if (s->bound && s->bound->port != 0) local = Endpoint{host->stack.config().address, s->bound->port};
+    auto connection = host->stack.connect(remote, local, &s->options);
+    if (!connection) return fail(connection.error().value());
+    s->connection = *connection;
+    s->bound = connection->tuple().local;
+    host->wakeup.notify_all();  // the SYN is output for the driver
+    if (s->nonblocking) return fail(EINPROGRESS);
+    host->wait(lock, [&] {
+        Socket* now = host->find(fd);
+        return now == nullptr || !now->connection || now->connection->state() != State::syn_sent;
+    });
+    s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (std::error_code e = s->connection->error()) {
+        s->connection.reset();
+        return fail(e.value());
+    }
+    return 0;
+}
+
+ssize_t tcpp_read(tcpp_host* host, int fd, void* buffer, size_t count) { return tcpp_recv(host, fd, buffer, count, 0); }
+
+ssize_t tcpp_recv(tcpp_host* host, int fd, void* buffer, size_t count, int flags) {
+    if ((flags & ~MSG_DONTWAIT) != 0) return fail(EOPNOTSUPP);  // MSG_PEEK, MSG_WAITALL, MSG_OOB: not yet
+    Lock lock{host->mutex};
+    const ssize_t n = receive(host, lock, fd, buffer, count, (flags & MSG_DONTWAIT) != 0);
+    if (n > 0) host->wakeup.notify_all();  // a window update may be output for the driver
+    return n;
+}
+
+ssize_t tcpp_readv(tcpp_host* host, int fd, const iovec* iov, int iovcnt) {
+    if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+    Lock lock{host->mutex};
+    ssize_t total = 0;
+    for (int i = 0; i < iovcnt; ++i) {
+        if (iov[i].iov_len == 0) continue;
+        // The first part waits as a read would; the rest takes only what is already there.
+        const ssize_t n = receive(host, lock, fd, iov[i].iov_base, iov[i].iov_len, total > 0);
+        if (n < 0) return total > 0 ? total : -1;
+        total += n;
+        if (static_cast<std::size_t>(n) < iov[i].iov_len) break;
+    }
+    if (total > 0) host->wakeup.notify_all();
+    return total;
+}
+
+ssize_t tcpp_write(tcpp_host* host, int fd, const void* buffer, size_t count) {
+    return tcpp_send(host, fd, buffer, count, 0);
+}
+
+ssize_t tcpp_send(tcpp_host* host, int fd, const void* buffer, size_t count, int flags) {
+    // MSG_NOSIGNAL is always so: this layer never raises SIGPIPE, it returns EPIPE.
+    if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) != 0) return fail(EOPNOTSUPP);
+    Lock lock{host->mutex};
+    return send_all(host, lock, fd, buffer, count, (flags & MSG_DONTWAIT) != 0);
+}
+
+ssize_t tcpp_writev(tcpp_host* host, int fd, const iovec* iov, int iovcnt) {
+    if (iovcnt < 0 || iovcnt > IOV_MAX) return fail(EINVAL);
+    Lock lock{host->mutex};
+    ssize_t total = 0;
+    for (int i = 0; i < iovcnt; ++i) {
+        const ssize_t n = send_all(host, lock, fd, iov[i].iov_base, iov[i].iov_len, false);
+        if (n < 0) return total > 0 ? total : -1;
+        total += n;
+        if (static_cast<std::size_t>(n) < iov[i].iov_len) break;
+    }
+    return total;
+}
+
+int tcpp_shutdown(tcpp_host* host, int fd, int how) {
+    if (how != SHUT_RD && how != SHUT_WR && how != SHUT_RDWR) return fail(EINVAL);
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (s->listener) {
+        if (how != SHUT_WR) s->listener->close();  // as Linux: a listener shut for reading stops listening
+        s->listener.reset();
+        host->wakeup.notify_all();
+        return 0;
+    }
+    if (!s->connection || !s->connection->valid() || s->connection->state() == State::syn_sent) return fail(ENOTCONN);
+    if (how != SHUT_WR) s->read_shut = true;
+    if (how != SHUT_RD) {
+        if (std::error_code error = s->connection->shutdown()) return fail(error.value());
+    }
+    host->wakeup.notify_all();
+    return 0;
+}
+
+int tcpp_close(tcpp_host* host, int fd) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    std::unique_ptr<Socket> socket = std::move(host->sockets[static_cast<std::size_t>(fd - first_fd)]);
+    if (socket->listener) socket->listener->close();
+    if (socket->connection && socket->connection->valid()) {
+        Connection connection = *socket->connection;
+        connection.close();
+        // SO_LINGER {on, t}: a blocking close waits (up to t) for the peer to acknowledge everything.
+        if (!socket->nonblocking) host->wait(lock, [&] { return !connection.valid() || !connection.lingering(); });
+    }
+    host->wakeup.notify_all();
+    return 0;
+}
+
+int tcpp_getsockname(tcpp_host* host, int fd, sockaddr* address, socklen_t* length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (length == nullptr) return fail(EFAULT);
+    Endpoint local{};
+    if (s->connection && s->connection->valid()) local = s->connection->tuple().local;
+    else if (s->listener) local = s->listener->local();
+    else if (s->bound) local = *s->bound;
+    write_address(local, address, length);
+    return 0;
+}
+
+int tcpp_getpeername(tcpp_host* host, int fd, sockaddr* address, socklen_t* length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (length == nullptr) return fail(EFAULT);
+    if (!s->connection || !s->connection->valid() || s->connection->state() == State::syn_sent) return fail(ENOTCONN);
+    write_address(s->connection->tuple().remote, address, length);
+    return 0;
+}
+
+int tcpp_fcntl(tcpp_host* host, int fd, int command, int argument) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    switch (command) {
+    case F_GETFL: return O_RDWR | (s->nonblocking ? O_NONBLOCK : 0);
+    case F_SETFL: s->nonblocking = (argument & O_NONBLOCK) != 0; return 0;
+    case F_GETFD: return 0;
+    case F_SETFD: return 0;
+    default: return fail(EINVAL);
+    }
+}
+
+int tcpp_getsockopt(tcpp_host* host, int fd, int level, int name, void* value, socklen_t* length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (value == nullptr || length == nullptr) return fail(EFAULT);
+    auto give_int = [&](int v) {
+        const socklen_t size = std::min<socklen_t>(*length, sizeof(int));
+        std::memcpy(value, &v, size);
+        *length = size;
+        return 0;
+    };
+    const tcpp::tcp::ConnectionOptions options =
+        s->connection && s->connection->valid() ? s->connection->options() : s->options;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_ERROR: {
+            int error = s->pending_error;
+            s->pending_error = 0;
+            if (error == 0 && s->connection && s->connection->valid()) error = error_of(s->connection->error());
+            return give_int(error);
+        }
+        case SO_TYPE: return give_int(SOCK_STREAM);
+        case SO_REUSEADDR: return give_int(s->reuse_address ? 1 : 0);
+        case SO_KEEPALIVE: return give_int(options.keepalive ? 1 : 0);
+        case SO_SNDBUF: return give_int(static_cast<int>(options.send_buffer));
+        case SO_RCVBUF: return give_int(static_cast<int>(options.receive_buffer));
+        case SO_LINGER: {
+            linger l{options.linger.on ? 1 : 0, static_cast<int>(options.linger.timeout_us / 1'000'000)};
+            const socklen_t size = std::min<socklen_t>(*length, sizeof l);
+            std::memcpy(value, &l, size);
+            *length = size;
+            return 0;
+        }
+        default: return fail(ENOPROTOOPT);
+        }
+    }
+    if (level == IPPROTO_TCP) {
+        switch (name) {
+        case TCP_NODELAY: return give_int(options.nodelay ? 1 : 0);
+        case TCP_KEEPIDLE: return give_int(static_cast<int>(options.keepalive_idle_us / 1'000'000));
+        case TCP_KEEPINTVL: return give_int(static_cast<int>(options.keepalive_interval_us / 1'000'000));
+        case TCP_KEEPCNT: return give_int(static_cast<int>(options.keepalive_probes));
+        case TCP_MAXSEG: {
+            if (s->connection && s->connection->valid()) {
+                if (auto info = s->connection->info()) return give_int(static_cast<int>(info->snd_mss));
+            }
+            return give_int(static_cast<int>(host->stack.config().tcp.mss));
+        }
+        default: return fail(ENOPROTOOPT);
+        }
+    }
+    return fail(ENOPROTOOPT);
+}
+
+int tcpp_setsockopt(tcpp_host* host, int fd, int level, int name, const void* value, socklen_t length) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (value == nullptr) return fail(EFAULT);
+    const bool is_linger = level == SOL_SOCKET && name == SO_LINGER;
+    if (length < static_cast<socklen_t>(is_linger ? sizeof(linger) : sizeof(int))) return fail(EINVAL);
+    int v = 0;
+    if (!is_linger) std::memcpy(&v, value, sizeof v);
+    tcpp::tcp::ConnectionOptions options =
+        s->connection && s->connection->valid() ? s->connection->options() : s->options;
+    if (level == SOL_SOCKET) {
+        switch (name) {
+        case SO_REUSEADDR: s->reuse_address = v != 0; return 0;
+        case SO_KEEPALIVE: options.keepalive = v != 0; break;
+        case SO_SNDBUF:
+            if (v <= 0) return fail(EINVAL);
+            options.send_buffer = static_cast<std::size_t>(v);
+            break;
+        case SO_RCVBUF:
+            if (v <= 0) return fail(EINVAL);
+            options.receive_buffer = static_cast<std::size_t>(v);
+            break;
+        case SO_LINGER: {
+            linger l{};
+            std::memcpy(&l, value, sizeof l);
+            options.linger = {l.l_onoff != 0, static_cast<std::uint64_t>(std::max(l.l_linger, 0)) * 1'000'000};
+            break;
+        }
+        default: return fail(ENOPROTOOPT);
+        }
+    } else if (level == IPPROTO_TCP) {
+        switch (name) {
+        case TCP_NODELAY: options.nodelay = v != 0; break;
+        case TCP_KEEPIDLE:
+        case TCP_KEEPINTVL:
+            if (v < 1 || v > 32767) return fail(EINVAL);  // Linux's bounds, in seconds
+            (name == TCP_KEEPIDLE ? options.keepalive_idle_us : options.keepalive_interval_us) =
+                static_cast<std::uint64_t>(v) * 1'000'000;
+            break;
+        case TCP_KEEPCNT:
+            if (v < 1 || v > 127) return fail(EINVAL);
+            options.keepalive_probes = static_cast<unsigned>(v);
+            break;
+        default: return fail(ENOPROTOOPT);
+        }
+    } else {
+        return fail(ENOPROTOOPT);
+    }
+    if (s->connection && s->connection->valid()) {
+        if (std::error_code error = s->connection->set_options(options)) return fail(error.value());
+    }
+    s->options = options;
+    return 0;
+}
+
+int tcpp_poll(tcpp_host* host, pollfd* fds, nfds_t count, int timeout_ms) {
+    if (count > static_cast<nfds_t>(max_sockets)) return fail(EINVAL);
+    Lock lock{host->mutex};
+    std::optional<std::uint64_t> deadline;
+    if (timeout_ms >= 0) deadline = host->stack.now_us() + static_cast<std::uint64_t>(timeout_ms) * 1000;
+    int ready = 0;
+    auto look = [&] {
+        ready = 0;
+        for (nfds_t i = 0; i < count; ++i) {
+            if (fds[i].fd < 0) {
+                fds[i].revents = 0;
+                continue;
+            }
+            const short events = poll_events(host->find(fds[i].fd));
+            // POLLERR, POLLHUP and POLLNVAL are reported whether asked for or not.
+            fds[i].revents = static_cast<short>(events & (fds[i].events | POLLERR | POLLHUP | POLLNVAL));
+            if (fds[i].revents != 0) ++ready;
+        }
+        return ready > 0;
+    };
+    if (timeout_ms == 0) {
+        look();
+        return ready;
+    }
+    host->wait(lock, look, deadline);
+    return ready;
+}
+
+}  // extern "C"

@@ -1,0 +1,258 @@
+// The POSIX socket layer (include/tcpp/posix.h): two hosts, each used from threads of its own through the
+// socket calls, while a pump thread carries their packets and moves their shared virtual clock. Blocking
+// calls must really sleep (the kernel shows their threads asleep) and wake when their condition holds;
+// every failure carries Linux's errno.
+
+#include "tcpp/posix.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+sockaddr_in address(const char* ip, std::uint16_t port) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(port);
+    inet_pton(AF_INET, ip, &in.sin_addr);
+    return in;
+}
+
+const sockaddr* as_sockaddr(const sockaddr_in& in) { return reinterpret_cast<const sockaddr*>(&in); }
+
+// Two hosts on a wire, and a thread that carries their packets both ways. When nothing is in flight it
+// moves the virtual clock on by a millisecond (and sleeps a moment of real time), so that timers fire and
+// poll() timeouts pass, while threads that are about to act are not left far behind.
+class Wire {
+public:
+    Wire() : a_(tcpp_host_create("10.0.0.1")), b_(tcpp_host_create("10.0.0.2")), pump_([this] { run(); }) {}
+    ~Wire() {
+        stop_ = true;
+        pump_.join();
+        tcpp_host_destroy(a_);
+        tcpp_host_destroy(b_);
+    }
+    tcpp_host* a() { return a_; }
+    tcpp_host* b() { return b_; }
+
+private:
+    void run() {
+        std::vector<std::byte> packet(65536);
+        std::uint64_t now = 0;
+        while (!stop_) {
+            bool moved = false;
+            for (auto [from, to] : {std::pair{a_, b_}, std::pair{b_, a_}}) {
+                for (ssize_t n; (n = tcpp_host_next_output(from, packet.data(), packet.size())) > 0;) {
+                    tcpp_host_receive(to, packet.data(), static_cast<std::size_t>(n));
+                    moved = true;
+                }
+            }
+            if (!moved) {
+                now += 1000;
+                tcpp_host_advance(a_, now);
+                tcpp_host_advance(b_, now);
+                std::this_thread::sleep_for(20us);
+            }
+        }
+    }
+
+    tcpp_host* a_;
+    tcpp_host* b_;
+    std::atomic<bool> stop_{false};
+    std::thread pump_;
+};
+
+// The kernel's view of a thread: 'S' while it sleeps (in a futex wait, here), 'R' while it runs.
+char thread_state(pid_t tid) {
+    std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    const auto close = line.rfind(')');
+    return close == std::string::npos || close + 2 >= line.size() ? '?' : line[close + 2];
+}
+
+// A listening socket on host `h`, port `port`.
+int listening(tcpp_host* h, std::uint16_t port) {
+    const int fd = tcpp_socket(h, AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in any = address("0.0.0.0", port);
+    EXPECT_EQ(tcpp_bind(h, fd, as_sockaddr(any), sizeof any), 0) << errno;
+    EXPECT_EQ(tcpp_listen(h, fd, 8), 0) << errno;
+    return fd;
+}
+
+TEST(Posix, BlockingEchoAcrossThreadsEveryByteIntact) {
+    Wire wire;
+    const int listener = listening(wire.b(), 7);
+    EXPECT_EQ(listener, 3);  // numbered as a fresh process numbers them
+    std::thread server([&] {
+        sockaddr_in peer{};
+        socklen_t length = sizeof peer;
+        const int c = tcpp_accept(wire.b(), listener, reinterpret_cast<sockaddr*>(&peer), &length);
+        ASSERT_GE(c, 0) << errno;
+        EXPECT_EQ(length, sizeof peer);
+        char peer_ip[16];
+        inet_ntop(AF_INET, &peer.sin_addr, peer_ip, sizeof peer_ip);
+        EXPECT_STREQ(peer_ip, "10.0.0.1");
+        std::vector<char> buffer(10000);
+        for (ssize_t n; (n = tcpp_read(wire.b(), c, buffer.data(), buffer.size())) > 0;) {
+            ASSERT_EQ(tcpp_write(wire.b(), c, buffer.data(), static_cast<std::size_t>(n)), n);
+        }
+        EXPECT_EQ(tcpp_close(wire.b(), c), 0);
+    });
+
+    const int c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in server_address = address("10.0.0.2", 7);
+    ASSERT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(server_address), sizeof server_address), 0) << errno;
+    std::string sent(1 << 20, '\0');
+    for (std::size_t i = 0; i < sent.size(); ++i) sent[i] = static_cast<char>(i * 131 % 251);
+    std::string got;
+    std::thread reader([&] {
+        std::vector<char> buffer(7000);
+        for (ssize_t n; (n = tcpp_read(wire.a(), c, buffer.data(), buffer.size())) > 0;) got.append(buffer.data(), static_cast<std::size_t>(n));
+    });
+    // A blocking write takes it all, sleeping while the send buffer (64 KiB) is full.
+    ASSERT_EQ(tcpp_write(wire.a(), c, sent.data(), sent.size()), static_cast<ssize_t>(sent.size()));
+    ASSERT_EQ(tcpp_shutdown(wire.a(), c, SHUT_WR), 0);
+    reader.join();
+    server.join();
+    EXPECT_EQ(got.size(), sent.size());
+    EXPECT_TRUE(got == sent);
+    EXPECT_EQ(tcpp_close(wire.a(), c), 0);
+    EXPECT_EQ(tcpp_close(wire.b(), listener), 0);
+}
+
+TEST(Posix, ABlockedAcceptSleepsUntilAConnectionIsComplete) {
+    Wire wire;
+    const int listener = listening(wire.b(), 80);
+    std::atomic<pid_t> tid{0};
+    auto accepted = std::async(std::launch::async, [&] {
+        tid = static_cast<pid_t>(syscall(SYS_gettid));
+        return tcpp_accept(wire.b(), listener, nullptr, nullptr);
+    });
+    // Asleep in the kernel, not spinning: what packetdrill looks for to decide that a call blocked.
+    char state = '?';
+    for (int i = 0; i < 200 && state != 'S'; ++i) {
+        std::this_thread::sleep_for(5ms);
+        if (tid != 0) state = thread_state(tid);
+    }
+    EXPECT_EQ(state, 'S');
+    EXPECT_EQ(accepted.wait_for(50ms), std::future_status::timeout);
+    const int c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in to = address("10.0.0.2", 80);
+    ASSERT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), 0) << errno;
+    EXPECT_EQ(accepted.get(), 4);
+}
+
+TEST(Posix, NonBlockingConnectPollAndSoError) {
+    Wire wire;
+    const int listener = listening(wire.b(), 80);
+    const int c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    EXPECT_EQ(tcpp_fcntl(wire.a(), c, F_GETFL, 0) & O_NONBLOCK, O_NONBLOCK);
+    const sockaddr_in to = address("10.0.0.2", 80);
+    EXPECT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, EINPROGRESS);
+    pollfd p{c, POLLOUT, 0};
+    ASSERT_EQ(tcpp_poll(wire.a(), &p, 1, 5000), 1);
+    EXPECT_TRUE(p.revents & POLLOUT);
+    int error = -1;
+    socklen_t length = sizeof error;
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), c, SOL_SOCKET, SO_ERROR, &error, &length), 0);
+    EXPECT_EQ(error, 0);
+    EXPECT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), -1);
+    EXPECT_EQ(errno, EISCONN);
+    // Nothing to read yet: EAGAIN, and poll() times out on the virtual clock.
+    char byte;
+    EXPECT_EQ(tcpp_read(wire.a(), c, &byte, 1), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    pollfd in{c, POLLIN, 0};
+    const std::uint64_t before = tcpp_host_now(wire.a());
+    EXPECT_EQ(tcpp_poll(wire.a(), &in, 1, 300), 0);
+    EXPECT_GE(tcpp_host_now(wire.a()) - before, 300'000u);
+    // The peer writes: POLLIN, and the byte.
+    const int s = tcpp_accept(wire.b(), listener, nullptr, nullptr);
+    ASSERT_GE(s, 0);
+    ASSERT_EQ(tcpp_write(wire.b(), s, "x", 1), 1);
+    ASSERT_EQ(tcpp_poll(wire.a(), &in, 1, -1), 1);
+    EXPECT_TRUE(in.revents & POLLIN);
+    EXPECT_EQ(tcpp_read(wire.a(), c, &byte, 1), 1);
+    EXPECT_EQ(byte, 'x');
+}
+
+TEST(Posix, ErrorsCarryLinuxsErrno) {
+    Wire wire;
+    tcpp_host* h = wire.a();
+    auto expect_errno = [](long result, int error) {
+        EXPECT_EQ(result, -1);
+        EXPECT_EQ(errno, error);
+    };
+    expect_errno(tcpp_socket(h, AF_INET6, SOCK_STREAM, 0), EAFNOSUPPORT);
+    expect_errno(tcpp_socket(h, AF_INET, SOCK_DGRAM, 0), EPROTONOSUPPORT);
+    expect_errno(tcpp_close(h, 3), EBADF);
+    expect_errno(tcpp_read(h, 42, nullptr, 0), EBADF);
+    const int fd = tcpp_socket(h, AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(fd, 3);
+    sockaddr_in peer{};
+    socklen_t length = sizeof peer;
+    expect_errno(tcpp_getpeername(h, fd, reinterpret_cast<sockaddr*>(&peer), &length), ENOTCONN);
+    expect_errno(tcpp_listen(h, fd, 8), EINVAL);  // not bound
+    const sockaddr_in foreign = address("10.9.9.9", 80);
+    expect_errno(tcpp_bind(h, fd, as_sockaddr(foreign), sizeof foreign), EADDRNOTAVAIL);
+    const sockaddr_in ours = address("10.0.0.1", 80);
+    expect_errno(tcpp_bind(h, fd, as_sockaddr(ours), sizeof ours - 1), EINVAL);
+    ASSERT_EQ(tcpp_bind(h, fd, as_sockaddr(ours), sizeof ours), 0);
+    expect_errno(tcpp_bind(h, fd, as_sockaddr(ours), sizeof ours), EINVAL);  // bound already
+    const int other = tcpp_socket(h, AF_INET, SOCK_STREAM, 0);
+    expect_errno(tcpp_bind(h, other, as_sockaddr(ours), sizeof ours), EADDRINUSE);
+    // The lowest free descriptor is reused.
+    ASSERT_EQ(tcpp_close(h, fd), 0);
+    EXPECT_EQ(tcpp_socket(h, AF_INET, SOCK_STREAM, 0), 3);
+    // A port nobody listens on: the blocking connect fails with ECONNREFUSED; the socket may try again.
+    const sockaddr_in closed = address("10.0.0.2", 9);
+    expect_errno(tcpp_connect(h, other, as_sockaddr(closed), sizeof closed), ECONNREFUSED);
+    expect_errno(tcpp_connect(h, other, as_sockaddr(closed), sizeof closed), ECONNREFUSED);
+    int value = 1;
+    expect_errno(tcpp_setsockopt(h, other, SOL_SOCKET, SO_PRIORITY, &value, sizeof value), ENOPROTOOPT);
+    expect_errno(tcpp_setsockopt(h, other, IPPROTO_TCP, TCP_KEEPCNT, &value, 2), EINVAL);
+    expect_errno(tcpp_fcntl(h, other, F_DUPFD, 0), EINVAL);
+    expect_errno(tcpp_shutdown(h, other, SHUT_RDWR), ENOTCONN);
+}
+
+TEST(Posix, LingerZeroCloseResetsAndThePeerReadsEconnreset) {
+    Wire wire;
+    const int listener = listening(wire.b(), 80);
+    const int c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in to = address("10.0.0.2", 80);
+    ASSERT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), 0);
+    const int s = tcpp_accept(wire.b(), listener, nullptr, nullptr);
+    ASSERT_GE(s, 0);
+    const linger abort_on_close{1, 0};
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), c, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close), 0);
+    linger got{};
+    socklen_t length = sizeof got;
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), c, SOL_SOCKET, SO_LINGER, &got, &length), 0);
+    EXPECT_EQ(got.l_onoff, 1);
+    EXPECT_EQ(got.l_linger, 0);
+    ASSERT_EQ(tcpp_close(wire.a(), c), 0);
+    char byte;
+    EXPECT_EQ(tcpp_read(wire.b(), s, &byte, 1), -1);  // sleeps until the RST comes
+    EXPECT_EQ(errno, ECONNRESET);
+}
+
+}  // namespace
