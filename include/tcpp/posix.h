@@ -21,6 +21,7 @@
 #include <poll.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -69,11 +70,31 @@ int tcpp_getpeername(struct tcpp_host *host, int fd, struct sockaddr *address, s
 /* F_GETFL and F_SETFL (O_NONBLOCK); F_GETFD and F_SETFD are accepted and change nothing. */
 int tcpp_fcntl(struct tcpp_host *host, int fd, int command, int argument);
 /* SO_ERROR, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF, SO_TYPE; TCP_NODELAY,
- * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT. */
+ * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG; TCP_INFO (get only: struct tcp_info, the fields
+ * tcpp has). */
 int tcpp_getsockopt(struct tcpp_host *host, int fd, int level, int name, void *value, socklen_t *length);
 int tcpp_setsockopt(struct tcpp_host *host, int fd, int level, int name, const void *value, socklen_t length);
 /* The timeout in milliseconds is on the host's clock; -1 waits without end. */
 int tcpp_poll(struct tcpp_host *host, struct pollfd *fds, nfds_t count, int timeout_ms);
+
+/* recvfrom and recvmsg report no address (a stream's peer is getpeername's); sendto and sendmsg ignore
+ * one, as Linux's TCP does. No control messages. */
+ssize_t tcpp_recvfrom(struct tcpp_host *host, int fd, void *buffer, size_t count, int flags, struct sockaddr *address,
+                      socklen_t *length);
+ssize_t tcpp_recvmsg(struct tcpp_host *host, int fd, struct msghdr *message, int flags);
+ssize_t tcpp_sendto(struct tcpp_host *host, int fd, const void *buffer, size_t count, int flags,
+                    const struct sockaddr *address, socklen_t length);
+ssize_t tcpp_sendmsg(struct tcpp_host *host, int fd, const struct msghdr *message, int flags);
+/* FIONREAD (SIOCINQ): bytes received and not read; SIOCOUTQ: bytes sent and not acknowledged, and not yet
+ * sent; SIOCOUTQNSD: not yet sent. The result is an int at `argument`. */
+int tcpp_ioctl(struct tcpp_host *host, int fd, unsigned long request, void *argument);
+
+/* epoll over the host's descriptors: an epoll descriptor is one of the host's. Level-triggered, with
+ * EPOLLONESHOT; EPOLLET reports a descriptor when a condition it waits for turns true that was false at
+ * the last report (so, unlike Linux, not again for more data on an already readable socket). */
+int tcpp_epoll_create1(struct tcpp_host *host, int flags);
+int tcpp_epoll_ctl(struct tcpp_host *host, int epfd, int op, int fd, struct epoll_event *event);
+int tcpp_epoll_wait(struct tcpp_host *host, int epfd, struct epoll_event *events, int max_events, int timeout_ms);
 
 #ifdef __cplusplus
 }

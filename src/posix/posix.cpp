@@ -15,6 +15,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -41,7 +43,17 @@ constexpr int first_fd = 3;        // as a fresh process: 0, 1 and 2 are taken
 constexpr int max_sockets = 65536;  // descriptors a host hands out at most (EMFILE past it)
 constexpr int somaxconn = 4096;     // Linux's net.core.somaxconn: listen()'s backlog is capped there
 
+// An epoll instance's interest in one descriptor.
+struct Interest {
+    int fd = -1;
+    epoll_event event{};
+    std::uint32_t reported = 0;  // EPOLLET: the conditions true at the last report
+    bool disarmed = false;       // EPOLLONESHOT: reported, not yet re-armed by EPOLL_CTL_MOD
+};
+
 struct Socket {
+    bool is_epoll = false;
+    std::vector<Interest> interests;  // an epoll instance's
     bool nonblocking = false;
     bool reuse_address = false;
     std::optional<Endpoint> bound;
@@ -166,6 +178,7 @@ bool write_ready(const Socket& s) { return !s.connection || !s.connection->valid
 
 short poll_events(const Socket* s) {
     if (s == nullptr) return POLLNVAL;
+    if (s->is_epoll) return 0;  // polling an epoll descriptor: not yet
     if (s->listener) return s->listener->accept_queue_size() > 0 ? POLLIN : 0;
     if (!s->connection || !s->connection->valid()) return POLLOUT | POLLHUP;  // as Linux: a socket in CLOSE
     const Connection& c = *s->connection;
@@ -176,6 +189,52 @@ short poll_events(const Socket* s) {
     if (c.error()) events |= POLLERR;
     if (c.state() == State::closed || c.state() == State::time_wait) events |= POLLHUP;
     return events;
+}
+
+// Linux's numbering of the states in tcp_info (include/net/tcp_states.h).
+std::uint8_t linux_state(State state) {
+    switch (state) {
+    case State::established: return 1;
+    case State::syn_sent: return 2;
+    case State::syn_received: return 3;
+    case State::fin_wait_1: return 4;
+    case State::fin_wait_2: return 5;
+    case State::time_wait: return 6;
+    case State::closed: return 7;
+    case State::close_wait: return 8;
+    case State::last_ack: return 9;
+    case State::listen: return 10;
+    case State::closing: return 11;
+    }
+    return 7;
+}
+
+// TCP_INFO: the fields tcpp keeps, in Linux's units (microseconds for times, segments for cwnd).
+void fill_tcp_info(const Socket& s, tcp_info& out) {
+    out.tcpi_state = s.listener ? 10 : 7;
+    if (!s.connection || !s.connection->valid()) return;
+    auto info = s.connection->info();
+    if (!info) return;
+    out.tcpi_state = linux_state(info->state);
+    out.tcpi_retransmits = static_cast<std::uint8_t>(std::min(info->retransmits, 255u));
+    out.tcpi_backoff = static_cast<std::uint8_t>(std::min(info->backoff, 255u));
+    out.tcpi_options = static_cast<std::uint8_t>((info->timestamps ? TCPI_OPT_TIMESTAMPS : 0) |
+                                                 (info->sack ? TCPI_OPT_SACK : 0) |
+                                                 (info->window_scaling ? TCPI_OPT_WSCALE : 0));
+    out.tcpi_snd_wscale = info->snd_wscale & 0xf;
+    out.tcpi_rcv_wscale = info->rcv_wscale & 0xf;
+    out.tcpi_rto = static_cast<std::uint32_t>(info->rto_us);
+    out.tcpi_snd_mss = info->snd_mss;
+    out.tcpi_rcv_mss = info->rcv_mss;
+    const std::uint32_t mss = std::max<std::uint32_t>(info->snd_mss, 1);
+    out.tcpi_unacked = static_cast<std::uint32_t>((info->unacked + mss - 1) / mss);
+    out.tcpi_pmtu = info->pmtu;
+    out.tcpi_rtt = static_cast<std::uint32_t>(info->srtt_us);
+    out.tcpi_rttvar = static_cast<std::uint32_t>(info->rttvar_us);
+    out.tcpi_snd_ssthresh = info->ssthresh == UINT32_MAX ? 0x7fffffff : info->ssthresh / mss;
+    out.tcpi_snd_cwnd = info->cwnd / mss;
+    out.tcpi_advmss = info->rcv_mss;
+    out.tcpi_total_retrans = static_cast<std::uint32_t>(info->total_retransmits);
 }
 
 // Receives into `buffer`, sleeping while nothing is there for a blocking socket.
@@ -551,6 +610,14 @@ int tcpp_getsockopt(tcpp_host* host, int fd, int level, int name, void* value, s
         case TCP_KEEPIDLE: return give_int(static_cast<int>(options.keepalive_idle_us / 1'000'000));
         case TCP_KEEPINTVL: return give_int(static_cast<int>(options.keepalive_interval_us / 1'000'000));
         case TCP_KEEPCNT: return give_int(static_cast<int>(options.keepalive_probes));
+        case TCP_INFO: {
+            tcp_info info{};
+            fill_tcp_info(*s, info);
+            const socklen_t size = std::min<socklen_t>(*length, sizeof info);
+            std::memcpy(value, &info, size);
+            *length = size;
+            return 0;
+        }
         case TCP_MAXSEG: {
             if (s->connection && s->connection->valid()) {
                 if (auto info = s->connection->info()) return give_int(static_cast<int>(info->snd_mss));
@@ -645,6 +712,173 @@ int tcpp_poll(tcpp_host* host, pollfd* fds, nfds_t count, int timeout_ms) {
     }
     host->wait(lock, look, deadline);
     return ready;
+}
+
+ssize_t tcpp_recvfrom(tcpp_host* host, int fd, void* buffer, size_t count, int flags, sockaddr* address,
+                      socklen_t* length) {
+    (void)address;
+    const ssize_t n = tcpp_recv(host, fd, buffer, count, flags);
+    if (n >= 0 && length != nullptr) *length = 0;  // a stream reports no address
+    return n;
+}
+
+ssize_t tcpp_recvmsg(tcpp_host* host, int fd, msghdr* message, int flags) {
+    if (message == nullptr) return fail(EFAULT);
+    if ((flags & ~MSG_DONTWAIT) != 0) return fail(EOPNOTSUPP);
+    if (message->msg_iovlen > static_cast<std::size_t>(IOV_MAX)) return fail(EMSGSIZE);
+    ssize_t n;
+    if (flags & MSG_DONTWAIT) {
+        // readv() waits on a blocking socket: read part by part without waiting instead.
+        n = 0;
+        for (std::size_t i = 0; i < message->msg_iovlen; ++i) {
+            const iovec& part = message->msg_iov[i];
+            if (part.iov_len == 0) continue;
+            const ssize_t got = tcpp_recv(host, fd, part.iov_base, part.iov_len, MSG_DONTWAIT);
+            if (got < 0) {
+                if (n == 0) return -1;
+                break;
+            }
+            n += got;
+            if (static_cast<std::size_t>(got) < part.iov_len) break;
+        }
+    } else {
+        n = tcpp_readv(host, fd, message->msg_iov, static_cast<int>(message->msg_iovlen));
+    }
+    if (n >= 0) {
+        message->msg_namelen = 0;
+        message->msg_controllen = 0;
+        message->msg_flags = 0;
+    }
+    return n;
+}
+
+ssize_t tcpp_sendto(tcpp_host* host, int fd, const void* buffer, size_t count, int flags, const sockaddr* address,
+                    socklen_t length) {
+    (void)address;
+    (void)length;
+    return tcpp_send(host, fd, buffer, count, flags);
+}
+
+ssize_t tcpp_sendmsg(tcpp_host* host, int fd, const msghdr* message, int flags) {
+    if (message == nullptr) return fail(EFAULT);
+    if ((flags & ~(MSG_DONTWAIT | MSG_NOSIGNAL)) != 0) return fail(EOPNOTSUPP);
+    if (message->msg_iovlen > static_cast<std::size_t>(IOV_MAX)) return fail(EMSGSIZE);
+    if (message->msg_controllen != 0) return fail(EOPNOTSUPP);
+    ssize_t total = 0;
+    for (std::size_t i = 0; i < message->msg_iovlen; ++i) {
+        const iovec& part = message->msg_iov[i];
+        const ssize_t n = tcpp_send(host, fd, part.iov_base, part.iov_len, flags);
+        if (n < 0) return total > 0 ? total : -1;
+        total += n;
+        if (static_cast<std::size_t>(n) < part.iov_len) break;
+    }
+    return total;
+}
+
+int tcpp_ioctl(tcpp_host* host, int fd, unsigned long request, void* argument) {
+    Lock lock{host->mutex};
+    Socket* s = host->find(fd);
+    if (s == nullptr) return fail(EBADF);
+    if (argument == nullptr) return fail(EFAULT);
+    if (request != FIONREAD && request != SIOCOUTQ && request != SIOCOUTQNSD) return fail(ENOTTY);
+    if (s->listener || s->is_epoll) return fail(EINVAL);  // as Linux: for a listener, EINVAL
+    int value = 0;
+    if (s->connection && s->connection->valid()) {
+        if (request == FIONREAD) {
+            value = static_cast<int>(s->connection->bytes_unread());
+        } else if (auto info = s->connection->info()) {
+            value = static_cast<int>(request == SIOCOUTQ ? info->send_queue : info->send_queue - info->unacked);
+        }
+    }
+    std::memcpy(argument, &value, sizeof value);
+    return 0;
+}
+
+int tcpp_epoll_create1(tcpp_host* host, int flags) {
+    if ((flags & ~EPOLL_CLOEXEC) != 0) return fail(EINVAL);
+    Lock lock{host->mutex};
+    auto instance = std::make_unique<Socket>();
+    instance->is_epoll = true;
+    return host->allocate(std::move(instance));
+}
+
+int tcpp_epoll_ctl(tcpp_host* host, int epfd, int op, int fd, epoll_event* event) {
+    Lock lock{host->mutex};
+    Socket* instance = host->find(epfd);
+    if (instance == nullptr || host->find(fd) == nullptr) return fail(EBADF);
+    if (!instance->is_epoll || epfd == fd) return fail(EINVAL);
+    if (host->find(fd)->is_epoll) return fail(EINVAL);  // epoll of epoll: not yet
+    auto it = std::find_if(instance->interests.begin(), instance->interests.end(),
+                           [&](const Interest& i) { return i.fd == fd; });
+    switch (op) {
+    case EPOLL_CTL_ADD:
+        if (event == nullptr) return fail(EFAULT);
+        if (it != instance->interests.end()) return fail(EEXIST);
+        instance->interests.push_back({fd, *event, 0, false});
+        break;
+    case EPOLL_CTL_MOD:
+        if (event == nullptr) return fail(EFAULT);
+        if (it == instance->interests.end()) return fail(ENOENT);
+        *it = {fd, *event, 0, false};
+        break;
+    case EPOLL_CTL_DEL:
+        if (it == instance->interests.end()) return fail(ENOENT);
+        instance->interests.erase(it);
+        break;
+    default: return fail(EINVAL);
+    }
+    host->wakeup.notify_all();  // a waiter on this instance looks again
+    return 0;
+}
+
+int tcpp_epoll_wait(tcpp_host* host, int epfd, epoll_event* events, int max_events, int timeout_ms) {
+    if (max_events <= 0) return fail(EINVAL);
+    if (events == nullptr) return fail(EFAULT);
+    Lock lock{host->mutex};
+    {
+        Socket* instance = host->find(epfd);
+        if (instance == nullptr) return fail(EBADF);
+        if (!instance->is_epoll) return fail(EINVAL);
+    }
+    std::optional<std::uint64_t> deadline;
+    if (timeout_ms >= 0) deadline = host->stack.now_us() + static_cast<std::uint64_t>(timeout_ms) * 1000;
+    int count = 0;
+    bool closed = false;
+    auto look = [&] {
+        Socket* instance = host->find(epfd);
+        if (instance == nullptr || !instance->is_epoll) {
+            closed = true;
+            return true;
+        }
+        count = 0;
+        for (Interest& interest : instance->interests) {
+            if (count == max_events) break;
+            Socket* s = host->find(interest.fd);
+            if (s == nullptr || interest.disarmed) continue;  // a closed descriptor is dropped (as Linux)
+            // poll()'s bits are epoll's: POLLIN = EPOLLIN, POLLOUT = EPOLLOUT, POLLERR, POLLHUP.
+            const auto current = static_cast<std::uint32_t>(static_cast<unsigned short>(poll_events(s)));
+            const std::uint32_t wanted = current & (interest.event.events | EPOLLERR | EPOLLHUP);
+            std::uint32_t report = wanted;
+            if (interest.event.events & EPOLLET) {
+                report = wanted & ~interest.reported;  // only what turned true since the last report
+                interest.reported &= current;          // what turned false may be reported again
+            }
+            if (report == 0) continue;
+            if (interest.event.events & EPOLLET) interest.reported |= wanted;
+            if (interest.event.events & EPOLLONESHOT) interest.disarmed = true;
+            events[count].events = report;
+            events[count].data = interest.event.data;
+            ++count;
+        }
+        return count > 0;
+    };
+    if (timeout_ms == 0) {
+        look();
+    } else {
+        host->wait(lock, look, deadline);
+    }
+    if (closed) return fail(EBADF);
+    return count;
 }
 
 }  // extern "C"

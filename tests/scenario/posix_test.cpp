@@ -9,6 +9,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -253,6 +256,103 @@ TEST(Posix, LingerZeroCloseResetsAndThePeerReadsEconnreset) {
     char byte;
     EXPECT_EQ(tcpp_read(wire.b(), s, &byte, 1), -1);  // sleeps until the RST comes
     EXPECT_EQ(errno, ECONNRESET);
+}
+
+// An established pair: (client on a, server on b).
+std::pair<int, int> connected_pair(Wire& wire, std::uint16_t port) {
+    const int listener = listening(wire.b(), port);
+    const int c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in to = address("10.0.0.2", port);
+    EXPECT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), 0) << errno;
+    const int s = tcpp_accept(wire.b(), listener, nullptr, nullptr);
+    EXPECT_GE(s, 0) << errno;
+    return {c, s};
+}
+
+TEST(Posix, EpollLevelEdgeAndOneShot) {
+    Wire wire;
+    auto [c, s] = connected_pair(wire, 80);
+    const int ep = tcpp_epoll_create1(wire.b(), 0);
+    ASSERT_GE(ep, 0);
+    epoll_event in{};
+    in.events = EPOLLIN;
+    in.data.u64 = 42;
+    ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_ADD, s, &in), 0);
+    EXPECT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_ADD, s, &in), -1);
+    EXPECT_EQ(errno, EEXIST);
+    epoll_event got[4];
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);  // nothing to read yet
+    ASSERT_EQ(tcpp_write(wire.a(), c, "hello", 5), 5);
+    ASSERT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, -1), 1);  // sleeps until the data comes
+    EXPECT_EQ(got[0].data.u64, 42u);
+    EXPECT_TRUE(got[0].events & EPOLLIN);
+    // Level-triggered: still readable, reported again.
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 1);
+    // Edge-triggered: once, until it has been read dry and turns readable again.
+    in.events = EPOLLIN | EPOLLET;
+    ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_MOD, s, &in), 0);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 1);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
+    char buffer[16];
+    EXPECT_EQ(tcpp_read(wire.b(), s, buffer, sizeof buffer), 5);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
+    ASSERT_EQ(tcpp_write(wire.a(), c, "again", 5), 5);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 1000), 1);
+    // One-shot: reported once, then not until re-armed.
+    in.events = EPOLLIN | EPOLLONESHOT;
+    ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_MOD, s, &in), 0);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 1);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
+    ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_MOD, s, &in), 0);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 1);
+    ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_DEL, s, nullptr), 0);
+    EXPECT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_DEL, s, nullptr), -1);
+    EXPECT_EQ(errno, ENOENT);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), s, got, 4, 0), -1);  // not an epoll descriptor
+    EXPECT_EQ(errno, EINVAL);
+}
+
+TEST(Posix, IoctlQueuesTcpInfoAndMessages) {
+    Wire wire;
+    auto [c, s] = connected_pair(wire, 80);
+    tcp_info info{};
+    socklen_t length = sizeof info;
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), c, IPPROTO_TCP, TCP_INFO, &info, &length), 0);
+    EXPECT_EQ(length, sizeof info);
+    EXPECT_EQ(info.tcpi_state, 1);  // TCP_ESTABLISHED
+    EXPECT_EQ(info.tcpi_snd_mss, 1448u);
+    EXPECT_EQ(info.tcpi_options & (TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE),
+              TCPI_OPT_TIMESTAMPS | TCPI_OPT_SACK | TCPI_OPT_WSCALE);
+    EXPECT_GE(info.tcpi_snd_cwnd, 10u);
+    // sendmsg of three parts, then FIONREAD on the other side, and recvmsg into two.
+    char one[] = "abc", two[] = "defg", three[] = "h";
+    iovec parts[3] = {{one, 3}, {two, 4}, {three, 1}};
+    msghdr message{};
+    message.msg_iov = parts;
+    message.msg_iovlen = 3;
+    ASSERT_EQ(tcpp_sendmsg(wire.a(), c, &message, 0), 8);
+    int unread = 0;
+    for (int i = 0; i < 2000 && unread < 8; ++i) {
+        ASSERT_EQ(tcpp_ioctl(wire.b(), s, FIONREAD, &unread), 0);
+        std::this_thread::sleep_for(100us);
+    }
+    EXPECT_EQ(unread, 8);
+    char first[5] = {}, second[8] = {};
+    iovec into[2] = {{first, 5}, {second, 8}};
+    msghdr received{};
+    received.msg_iov = into;
+    received.msg_iovlen = 2;
+    ASSERT_EQ(tcpp_recvmsg(wire.b(), s, &received, 0), 8);
+    EXPECT_EQ(std::string(first, 5), "abcde");
+    EXPECT_EQ(std::string(second, 3), "fgh");
+    int queued = -1;
+    ASSERT_EQ(tcpp_ioctl(wire.b(), s, SIOCOUTQ, &queued), 0);
+    EXPECT_EQ(queued, 0);
+    EXPECT_EQ(tcpp_ioctl(wire.b(), 3, FIONREAD, &queued), -1);  // the listener
+    EXPECT_EQ(errno, EINVAL);
+    EXPECT_EQ(tcpp_ioctl(wire.b(), s, FIOCLEX, &queued), -1);
+    EXPECT_EQ(errno, ENOTTY);
 }
 
 }  // namespace
