@@ -53,6 +53,12 @@ Expected<std::size_t, std::error_code> EthernetLink::receive(wire::MutableBytes 
                 ++frames_malformed_;
                 continue;
             }
+            // A sender off our network is no neighbour of ours (and a flood of made-up senders would churn
+            // the table): not learned, not answered.
+            if (arp->sender_ip != Ipv4Address{} && !routes_.interface.contains(arp->sender_ip)) {
+                ++frames_not_for_us_;
+                continue;
+            }
             neighbors_.arp_arrived(*arp, now_us_);
             if (std::error_code error = send_pending()) return Unexpected{error};  // the answer, and what waited
             continue;

@@ -45,7 +45,8 @@ public:
 
     const NeighborTable& neighbors() const { return neighbors_; }
     MacAddress mac() const { return mac_; }
-    // Frames dropped on the way in: for another hardware address, malformed, or of another protocol.
+    // Frames dropped on the way in: for another hardware address (or ARP from a sender off our network),
+    // malformed, or of another protocol.
     std::uint64_t frames_not_for_us() const { return frames_not_for_us_; }
     std::uint64_t frames_malformed() const { return frames_malformed_; }
     std::uint64_t frames_other_protocol() const { return frames_other_protocol_; }

@@ -11,6 +11,7 @@ namespace {
 
 // The user data of a completion: which kind of operation, and its slot.
 constexpr std::uint64_t write_tag = std::uint64_t{1} << 32;
+constexpr std::uint64_t cancel_tag = std::uint64_t{1} << 33;
 
 std::error_code errno_error(int value) { return {value, std::system_category()}; }
 
@@ -38,15 +39,43 @@ UringDevice::UringDevice(std::unique_ptr<Device> device, unsigned read_slots, un
       unit_size_(device_->max_unit()),
       read_buffers_(std::size_t{read_slots} * unit_size_),
       write_buffers_(std::size_t{write_slots} * unit_size_),
-      read_sizes_(read_slots, 0) {
+      read_sizes_(read_slots, 0),
+      write_slots_(write_slots) {
     ready_reads_.reserve(read_slots);
     free_writes_.reserve(write_slots);
     for (unsigned slot = write_slots; slot-- > 0;) free_writes_.push_back(slot);
 }
 
 UringDevice::~UringDevice() {
-    // Closing the ring cancels the reads still posted; the buffers outlive it (members destroyed after).
-    if (ring_ready_) io_uring_queue_exit(&ring_);
+    if (!ring_ready_) return;
+    // The reads still posted (and writes in flight) could complete after the ring is closed, into buffers
+    // about to be freed: cancel them all, and wait for every completion first.
+    (void)submit();
+    auto in_flight = static_cast<std::size_t>(reads_posted_) + (write_slots_ - free_writes_.size());
+    if (in_flight > 0) {
+        if (io_uring_sqe* sqe = io_uring_get_sqe(&ring_)) {
+            io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+            io_uring_sqe_set_data64(sqe, cancel_tag);
+            (void)io_uring_submit(&ring_);
+        }
+        __kernel_timespec wait{0, 100'000'000};
+        for (int waits = 0; in_flight > 0 && waits < 20;) {  // 2 s at most
+            io_uring_cqe* cqe = nullptr;
+            if (io_uring_wait_cqe_timeout(&ring_, &cqe, &wait) < 0) {
+                ++waits;
+                continue;
+            }
+            if (io_uring_cqe_get_data64(cqe) != cancel_tag) --in_flight;
+            io_uring_cqe_seen(&ring_, cqe);
+        }
+        if (in_flight > 0) {
+            // The kernel did not give them back (no cancellation here): better to leave the buffers than
+            // to free memory the kernel may still write.
+            new std::vector<std::byte>(std::move(read_buffers_));
+            new std::vector<std::byte>(std::move(write_buffers_));
+        }
+    }
+    io_uring_queue_exit(&ring_);
 }
 
 void UringDevice::post_read(unsigned slot) {
@@ -59,6 +88,7 @@ void UringDevice::post_read(unsigned slot) {
                        static_cast<unsigned>(unit_size_), 0);
     io_uring_sqe_set_data64(sqe, slot);
     ++queued_;
+    ++reads_posted_;
 }
 
 std::error_code UringDevice::submit(unsigned wait_for) {
@@ -95,6 +125,7 @@ std::error_code UringDevice::take_completions() {
             continue;
         }
         const auto slot = static_cast<unsigned>(data);
+        --reads_posted_;
         if (result > 0) {
             read_sizes_[slot] = static_cast<std::uint32_t>(result);
             ready_reads_.push_back(slot);

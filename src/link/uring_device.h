@@ -62,6 +62,8 @@ private:
     std::size_t ready_from_ = 0;
     std::vector<unsigned> free_writes_;      // write slots not in flight
     unsigned queued_ = 0;                    // SQEs prepared since the last submit
+    unsigned reads_posted_ = 0;              // reads prepared or submitted, not yet completed
+    std::size_t write_slots_;
     std::error_code failure_;                // a read or write failed for good (the device went away)
     std::uint64_t system_calls_ = 0;
 };

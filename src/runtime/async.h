@@ -164,6 +164,11 @@ private:
 class ConnectAwaiter final : public detail::Attempt<Result<AsyncConnection>> {
 public:
     ConnectAwaiter(Reactor& reactor, Result<Connection> opening) : reactor_(reactor), opening_(std::move(opening)) {}
+    // Destroyed before the attempt completed (its coroutine destroyed while it waited): nobody will ever
+    // hold the connection, so it is aborted rather than left to the stack.
+    ~ConnectAwaiter() {
+        if (!result_ && opening_ && opening_->valid()) opening_->abort();
+    }
     bool try_complete() override;
 
 private:

@@ -9,6 +9,7 @@
 //   Task<std::size_t> count(AsyncConnection& c) { ... co_return n; }
 //   Task<> user(AsyncConnection c) { std::size_t n = co_await count(c); ... }
 
+#include <cassert>
 #include <coroutine>
 #include <exception>
 #include <optional>
@@ -90,7 +91,10 @@ public:
 
     struct Awaiter {
         Handle handle;
-        bool await_ready() const noexcept { return !handle || handle.done(); }
+        bool await_ready() const noexcept {
+            assert(handle && "co_await of an empty Task (moved from, or default-made)");
+            return !handle || handle.done();
+        }
         std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
             handle.promise().continuation = awaiting;
             return handle;  // symmetric transfer: the task runs now

@@ -470,6 +470,9 @@ void Stack::Impl::receive(wire::Bytes packet, std::uint64_t now) {
 // RFC 791 3.2: a fragment waits in the reassembly for the rest of its datagram; the datagram it completes
 // goes on as if it had arrived whole (its header checksum was made right there).
 void Stack::Impl::fragment_arrived(const wire::Ipv4View& fragment) {
+    // A datagram of a protocol the stack drops would only spend the reassembly's budget (every fragment
+    // names its protocol, so none is held for one).
+    if (fragment.protocol() != wire::ip_protocol::tcp && fragment.protocol() != wire::ip_protocol::icmp) return;
     const std::optional<wire::Bytes> whole = reassembly_.add(fragment, now_us_);
     if (!whole) return;
     if (auto ip = wire::Ipv4View::parse(*whole)) datagram_arrived(*ip);
@@ -776,6 +779,10 @@ void Stack::Impl::icmp_error_arrived(const wire::Icmpv4Header& header, wire::Byt
         const std::uint16_t mtu = header.next_hop_mtu();
         tcb.on_path_mtu(mtu != 0 && mtu < too_big ? mtu : mtu_plateau_below(too_big));
     } else if (header.type == wire::icmp_type::destination_unreachable) {
+        if (header.code > 15) {  // no such code (RFC 1812 5.2.7.1 ends at 15): believed by nobody, as on Linux
+            ++counters_.TCPIcmpErrorsIgnored;
+            return;
+        }
         const auto [error, hard] = unreachable_error(header.code);
         tcb.on_icmp_error(error, hard);
     } else {

@@ -273,6 +273,21 @@ TEST(Coroutines, DestroyingTheReactorWithSuspendedTasksClosesTheirConnections) {
     EXPECT_EQ(*n, 0u);  // the server reads the client's FIN: end of stream
 }
 
+TEST(Coroutines, DestroyingATaskWhileItsConnectWaitsAbortsTheAttempt) {
+    runtime::SimNetwork network{5, {.delay_us = 1'000, .loss = 1.0}};  // nothing ever answers
+    Stack& client_stack = network.add_node({.address = client_address, .name = "client"});
+    network.add_node({.address = server_address, .name = "server"});
+    {
+        AsyncStack client_side{client_stack};
+        auto attempt = [](AsyncStack& stack) -> Task<> { (void)co_await stack.connect({server_address, echo_port}); };
+        client_side.spawn(attempt(client_side));
+        network.run_for(second);
+        EXPECT_EQ(client_stack.connection_count(), 1u);  // SYN_SENT, its SYN retried
+    }  // the task goes while it waits: nobody will take the connection
+    network.run_for(second);
+    EXPECT_EQ(client_stack.connection_count(), 0u);
+}
+
 TEST(Coroutines, DestroyingASuspendedTaskUnlinksItsAwaiter) {
     Pair pair;
     auto listener = pair.server_stack.listen({Ipv4Address{}, echo_port}, 4);

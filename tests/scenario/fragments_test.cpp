@@ -227,6 +227,21 @@ TEST(Fragments, WithoutItsFirstFragmentATimeoutSendsNothing) {
     EXPECT_EQ(stack.counters().IcmpOutTimeExcds, 0u);
 }
 
+TEST(Fragments, FragmentsOfAProtocolTheStackDropsAreNotHeld) {
+    Stack stack{{.address = ours, .name = "tcpp"}};
+    Bytes udp = icmp_packet(peer, ours, 77, wire::Icmpv4Header::echo_request(1, 1), pattern(3000));
+    udp[9] = std::byte{17};  // UDP; the header checksum is made again below
+    udp[10] = udp[11] = std::byte{0};
+    auto view = wire::Ipv4View::parse(udp, wire::ChecksumCheck::skip);
+    ASSERT_TRUE(view);
+    Bytes whole(udp);
+    wire::Ipv4Header::from(*view).emit(whole);
+    for (const Bytes& fragment : cut(whole, 1480)) stack.receive(fragment, 1000);
+    EXPECT_EQ(stack.counters().ReasmReqds, 0u);  // never given to the reassembly, so no budget spent
+    EXPECT_EQ(stack.counters().ReasmOKs, 0u);
+    EXPECT_TRUE(drain(stack).empty());
+}
+
 TEST(Fragments, OverlappingFragmentsAreDroppedAndCounted) {
     Stack stack{{.address = ours, .name = "tcpp"}};
     const std::vector<Bytes> request =

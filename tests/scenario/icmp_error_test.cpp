@@ -186,6 +186,18 @@ TEST(IcmpErrors, AConnectionAttemptEndsAtOnceWithTheErrorsErrno) {
     }
 }
 
+TEST(IcmpErrors, AnUnreachableCodeThatDoesNotExistIsIgnored) {
+    SegmentScript t;
+    t.local_port = SegmentScript::client_port;
+    auto connection = t.stack.connect({SegmentScript::peer_address, SegmentScript::peer_port},
+                                      Endpoint{{}, SegmentScript::client_port});
+    ASSERT_TRUE(connection);
+    wire::TcpSegment syn = t.expect(Seg{}.syn());
+    t.inject_packet(icmp_error(wire::icmp_type::destination_unreachable, 200, syn.seq.raw(), SegmentScript::client_port));
+    EXPECT_EQ(connection->state(), State::syn_sent);
+    EXPECT_EQ(t.stack.counters().TCPIcmpErrorsIgnored, 1u);
+}
+
 TEST(IcmpErrors, ASynchronizedConnectionKeepsASoftErrorAndReportsItWhenItTimesOut) {
     SegmentScript t;
     Opened o = t.open_server();

@@ -289,6 +289,18 @@ TEST(EthernetLink, AConnectionToANeighbourThatNeverAnswersFailsWithHostUnreachab
     EXPECT_EQ(stack.counters().IcmpInDestUnreachs, link.neighbors().counters().unreachable);
 }
 
+TEST(EthernetLink, ArpFromASenderOffOurNetworkIsNeitherLearnedNorAnswered) {
+    MemoryDevice frames{Framing::ethernet, 1514};
+    EthernetLink link{frames, our_mac, ip::Routes{{ours, 24}, std::nullopt}};
+    frames.incoming.push_back(arp_frame(MacAddress::broadcast(),
+                                        arp(wire::ArpOperation::request, host_mac, Ipv4Address{192, 168, 9, 9}, ours)));
+    std::vector<std::byte> buffer(link.max_unit());
+    EXPECT_EQ(link.receive(buffer).value_or(99), 0u);
+    EXPECT_TRUE(frames.sent.empty());
+    EXPECT_EQ(link.neighbors().size(), 0u);
+    EXPECT_EQ(link.frames_not_for_us(), 1u);
+}
+
 TEST(EthernetLink, APacketForANetworkWithoutARouteComesBackAsNetUnreachable) {
     MemoryDevice frames{Framing::ethernet, 1514};
     EthernetLink link{frames, our_mac, ip::Routes{{ours, 24}, std::nullopt}};

@@ -385,6 +385,21 @@ TEST(HttpApp, IdleTimeout_ClosesAKeepAliveConnection_408ForAHalfRequest) {
     EXPECT_TRUE(half.finished());
 }
 
+TEST(HttpApp, SendTimeout_AClientThatStopsReadingIsGivenUp) {
+    ServerConfig config;
+    ServerSession s{config, 0};
+    feed(s, "GET /bytes/9000000000000000000 HTTP/1.1\r\nHost: h\r\n\r\n", 0);
+    auto first = s.output();
+    ASSERT_FALSE(first.empty());
+    s.sent(1000, 10);  // some of it went; then the client's window stays shut
+    EXPECT_FALSE(s.stalled(10 + config.send_timeout_us - 1));
+    EXPECT_FALSE(s.poll(10 + config.send_timeout_us));  // not idle: output waits
+    EXPECT_TRUE(s.stalled(10 + config.send_timeout_us));
+    // A connection with nothing to send is never stalled, however long it is quiet.
+    ServerSession quiet{config, 0};
+    EXPECT_FALSE(quiet.stalled(10 * config.send_timeout_us));
+}
+
 TEST(HttpApp, EndOfStream_AnswersWhatIsCompleteThenFinishes) {
     ServerSession s{ServerConfig{}};
     feed(s, "GET /bytes/3 HTTP/1.1\r\nHost: h\r\n\r\nGET /bytes/4 HTTP/1.1\r\nHo");

@@ -150,6 +150,11 @@ void ServerSession::sent(std::size_t count, std::uint64_t now_us) {
     if (count > 0) last_activity_us_ = now_us;
 }
 
+bool ServerSession::stalled(std::uint64_t now_us) const {
+    const bool waiting = response_.active || output_from_ != output_.size();
+    return waiting && now_us - last_activity_us_ >= config_.send_timeout_us;
+}
+
 bool ServerSession::poll(std::uint64_t now_us) {
     if (closing_ || response_.active || output_from_ != output_.size()) return false;
     if (now_us - last_activity_us_ < config_.idle_timeout_us) return false;

@@ -61,6 +61,10 @@ struct ServerStats {
 struct ServerConfig {
     std::size_t max_header_bytes = 8 * 1024;  // request line and header fields, line ends included
     std::uint64_t idle_timeout_us = 5'000'000;
+    // A response the client stops reading: after this long with nothing sent (or received) while output
+    // waits, the connection is given up (nginx's send_timeout, 60 s); else a client that never reads would
+    // hold its session, and the connection's zero-window probes, for ever.
+    std::uint64_t send_timeout_us = 60'000'000;
     // After our last response on a connection we close (our FIN) and read on for at most this long, so
     // that the peer's late bytes do not turn the close into a reset (RFC 9112 9.6) that could destroy the
     // response before the peer has read it.
@@ -93,6 +97,8 @@ public:
     // Finished, and the peer has ended its stream too or had linger_us (from the first call that saw the
     // session finished) to: the connection can be let go.
     bool linger_over(std::uint64_t now_us);
+    // Output waits and nothing has moved for send_timeout_us: give the connection up (an RST).
+    bool stalled(std::uint64_t now_us) const;
 
 private:
     enum class Body { none, text, pattern };

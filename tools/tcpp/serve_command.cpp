@@ -136,6 +136,10 @@ bool serve_http_session(Session& s, std::vector<std::byte>& scratch, std::uint64
             c.close();
             return false;
         }
+        if (!progress && h.stalled(now_us)) {  // a client that stopped reading: given up, with an RST
+            c.abort();
+            return false;
+        }
         // Nothing moved: the idle timeout may end it (a 408 to send, or our FIN).
         if (!progress && !h.poll(now_us)) return true;
     }
