@@ -284,7 +284,8 @@ TEST(Posix, EpollLevelEdgeAndOneShot) {
     EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);  // nothing to read yet
     ASSERT_EQ(tcpp_write(wire.a(), c, "hello", 5), 5);
     ASSERT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, -1), 1);  // sleeps until the data comes
-    EXPECT_EQ(got[0].data.u64, 42u);
+    const std::uint64_t data = got[0].data.u64;  // a copy: struct epoll_event is packed, its u64 unaligned
+    EXPECT_EQ(data, 42u);
     EXPECT_TRUE(got[0].events & EPOLLIN);
     // Level-triggered: still readable, reported again.
     EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 1);
