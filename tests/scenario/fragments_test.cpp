@@ -11,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "icmp_packet.h"
 #include "segment_script.h"
 #include "tcpp/stack.h"
 #include "wire/checksum.h"
@@ -22,6 +23,7 @@ namespace tcpp {
 namespace {
 
 using Bytes = std::vector<std::byte>;
+using testing::icmp_packet;
 using testing::Seg;
 using testing::SegmentScript;
 
@@ -32,22 +34,6 @@ Bytes pattern(std::size_t size) {
     Bytes bytes(size);
     for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<std::byte>(i * 7 + i / 251);
     return bytes;
-}
-
-// A whole IPv4 packet (DF clear) of this header and ICMP message.
-Bytes icmp_packet(Ipv4Address source, Ipv4Address destination, std::uint16_t identification,
-                  const wire::Icmpv4Header& header, const Bytes& body) {
-    Bytes packet(wire::Ipv4Header::size() + wire::Icmpv4Header::size() + body.size());
-    wire::Ipv4Header ip;
-    ip.identification = identification;
-    ip.dont_fragment = false;
-    ip.protocol = wire::ip_protocol::icmp;
-    ip.source = source;
-    ip.destination = destination;
-    ip.payload_length = static_cast<std::uint16_t>(wire::Icmpv4Header::size() + body.size());
-    ip.emit(packet);
-    header.emit(wire::MutableBytes{packet}.subspan(wire::Ipv4Header::size()), body);
-    return packet;
 }
 
 // RFC 791's fragmentation of a whole packet (20-byte header), written here from the RFC for the test:
@@ -87,7 +73,7 @@ TEST(Fragments, AnEchoRequestInFragmentsIsAnsweredInFragments) {
             Stack stack{{.address = ours, .name = "tcpp"}};
             const Bytes body = pattern(size);
             std::vector<Bytes> request =
-                cut(icmp_packet(peer, ours, 0x77, wire::Icmpv4Header::echo_request(0x1234, 9), body), 1480);
+                cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(0x1234, 9), body, 0x77, false), 1480);
             if (reverse) std::reverse(request.begin(), request.end());
             for (const Bytes& fragment : request) {
                 EXPECT_TRUE(drain(stack).empty());
@@ -99,7 +85,7 @@ TEST(Fragments, AnEchoRequestInFragmentsIsAnsweredInFragments) {
             auto first = wire::Ipv4View::parse(reply[0]);
             ASSERT_TRUE(first);
             const std::vector<Bytes> expected = cut(
-                icmp_packet(ours, peer, first->identification(), wire::Icmpv4Header::echo_reply(0x1234, 9), body),
+                icmp_packet(ours, peer, wire::Icmpv4Header::echo_reply(0x1234, 9), body, first->identification(), false),
                 1480);
             ASSERT_EQ(reply.size(), expected.size()) << size;
             for (std::size_t i = 0; i < reply.size(); ++i) {
@@ -124,7 +110,7 @@ TEST(Fragments, AReplyThatFitsTheMtuGoesWholeWithDfSet) {
     // 1000 bytes of data, sent in fragments of 504: the reply fits 1500 and goes in one packet.
     const Bytes body = pattern(1000);
     for (const Bytes& fragment :
-         cut(icmp_packet(peer, ours, 5, wire::Icmpv4Header::echo_request(1, 2), body), 504)) {
+         cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(1, 2), body, 5, false), 504)) {
         stack.receive(fragment, 1000);
     }
     const std::vector<Bytes> reply = drain(stack);
@@ -185,7 +171,7 @@ TEST(Fragments, ATcpSegmentInFragmentsReachesItsConnectionIntact) {
 TEST(Fragments, ADatagramThatNeverCompletesTimesOutWithTimeExceeded) {
     Stack stack{{.address = ours, .name = "tcpp"}};
     const std::vector<Bytes> request =
-        cut(icmp_packet(peer, ours, 0x42, wire::Icmpv4Header::echo_request(7, 1), pattern(3000)), 1480);
+        cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(7, 1), pattern(3000), 0x42, false), 1480);
     stack.receive(request[0], 1'000'000);
     stack.receive(request[2], 2'000'000);
     EXPECT_TRUE(drain(stack).empty());
@@ -218,7 +204,7 @@ TEST(Fragments, WithoutItsFirstFragmentATimeoutSendsNothing) {
     config.reassembly.timeout_us = 5'000'000;
     Stack stack{config};
     const std::vector<Bytes> request =
-        cut(icmp_packet(peer, ours, 0x43, wire::Icmpv4Header::echo_request(7, 1), pattern(3000)), 1480);
+        cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(7, 1), pattern(3000), 0x43, false), 1480);
     stack.receive(request[1], 1'000'000);
     ASSERT_EQ(stack.next_deadline(), 6'000'000u);
     stack.poll(6'000'000);
@@ -229,7 +215,7 @@ TEST(Fragments, WithoutItsFirstFragmentATimeoutSendsNothing) {
 
 TEST(Fragments, FragmentsOfAProtocolTheStackDropsAreNotHeld) {
     Stack stack{{.address = ours, .name = "tcpp"}};
-    Bytes udp = icmp_packet(peer, ours, 77, wire::Icmpv4Header::echo_request(1, 1), pattern(3000));
+    Bytes udp = icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(1, 1), pattern(3000), 77, false);
     udp[9] = std::byte{17};  // UDP; the header checksum is made again below
     udp[10] = udp[11] = std::byte{0};
     auto view = wire::Ipv4View::parse(udp, wire::ChecksumCheck::skip);
@@ -245,10 +231,10 @@ TEST(Fragments, FragmentsOfAProtocolTheStackDropsAreNotHeld) {
 TEST(Fragments, OverlappingFragmentsAreDroppedAndCounted) {
     Stack stack{{.address = ours, .name = "tcpp"}};
     const std::vector<Bytes> request =
-        cut(icmp_packet(peer, ours, 0x44, wire::Icmpv4Header::echo_request(7, 1), pattern(3000)), 1480);
+        cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(7, 1), pattern(3000), 0x44, false), 1480);
     // The same datagram cut another way: its middle piece overlaps both of the first cut's neighbours.
     const std::vector<Bytes> other =
-        cut(icmp_packet(peer, ours, 0x44, wire::Icmpv4Header::echo_request(7, 1), pattern(3000)), 1000);
+        cut(icmp_packet(peer, ours, wire::Icmpv4Header::echo_request(7, 1), pattern(3000), 0x44, false), 1000);
     stack.receive(request[0], 1000);
     stack.receive(other[1], 1000);
     stack.receive(request[1], 1000);

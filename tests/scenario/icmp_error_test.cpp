@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include "icmp_packet.h"
 #include "segment_script.h"
 #include "wire/icmpv4.h"
 #include "wire/ipv4.h"
@@ -37,15 +38,7 @@ std::vector<std::byte> icmp_error(std::uint8_t type, std::uint8_t code, std::uin
     const wire::Icmpv4Header header =
         type == wire::icmp_type::time_exceeded ? wire::Icmpv4Header::time_exceeded(code)
                                                : wire::Icmpv4Header::destination_unreachable(code, next_hop_mtu);
-    std::vector<std::byte> packet(wire::Ipv4Header::size() + wire::Icmpv4Header::size() + quoted.size());
-    wire::Ipv4Header ip;
-    ip.protocol = wire::ip_protocol::icmp;
-    ip.source = from;
-    ip.destination = SegmentScript::local_address;
-    ip.payload_length = static_cast<std::uint16_t>(wire::Icmpv4Header::size() + quoted.size());
-    ip.emit(packet);
-    header.emit(wire::MutableBytes{packet}.subspan(wire::Ipv4Header::size()), quoted);
-    return packet;
+    return icmp_packet(from, SegmentScript::local_address, header, quoted);
 }
 
 std::vector<std::byte> too_big(std::uint32_t seq, std::uint16_t next_hop_mtu, std::uint16_t quoted_size = 1500) {

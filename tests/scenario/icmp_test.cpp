@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "icmp_packet.h"
 #include "tcpp/stack.h"
 #include "wire/icmpv4.h"
 #include "wire/ipv4.h"
@@ -15,22 +16,10 @@
 namespace tcpp {
 namespace {
 
+using testing::icmp_packet;
+
 const Ipv4Address ours{10, 0, 0, 2};
 const Ipv4Address peer{10, 0, 0, 1};
-
-// An IPv4 packet carrying an ICMP message of this header and body.
-std::vector<std::byte> icmp_packet(Ipv4Address source, Ipv4Address destination, const wire::Icmpv4Header& header,
-                                   const std::vector<std::byte>& body) {
-    std::vector<std::byte> packet(wire::Ipv4Header::size() + wire::Icmpv4Header::size() + body.size());
-    wire::Ipv4Header ip;
-    ip.protocol = wire::ip_protocol::icmp;
-    ip.source = source;
-    ip.destination = destination;
-    ip.payload_length = static_cast<std::uint16_t>(wire::Icmpv4Header::size() + body.size());
-    ip.emit(packet);
-    header.emit(wire::MutableBytes{packet}.subspan(wire::Ipv4Header::size()), body);
-    return packet;
-}
 
 std::vector<std::byte> pattern(std::size_t size) {
     std::vector<std::byte> bytes(size);
