@@ -49,6 +49,10 @@ void tcpp_host_advance(struct tcpp_host *host, uint64_t now_us);
 uint64_t tcpp_host_now(struct tcpp_host *host);
 /* When the stack next has timer work: 1 and *deadline_us set, or 0 when no timer runs. */
 int tcpp_host_next_deadline(struct tcpp_host *host, uint64_t *deadline_us);
+/* The calls asleep in the host that have looked at their condition since it last changed. A driver on a
+ * virtual clock that knows how many calls are in progress waits until this says all of them before it
+ * moves the clock on, so that a call the last step woke returns at the time that woke it. */
+unsigned tcpp_host_sleeping_calls(struct tcpp_host *host);
 
 /* --- The socket calls (AF_INET, SOCK_STREAM only) --- */
 int tcpp_socket(struct tcpp_host *host, int domain, int type, int protocol);

@@ -29,6 +29,7 @@
 #include <optional>
 #include <vector>
 
+#include "posix/host.h"
 #include "tcpp/stack.h"
 
 namespace {
@@ -74,7 +75,7 @@ int error_of(std::error_code error) { return error ? error.value() : 0; }
 }  // namespace
 
 struct tcpp_host final : tcpp::ReadinessObserver {
-    explicit tcpp_host(Ipv4Address address) : stack({.address = address, .name = "tcpp"}) {
+    explicit tcpp_host(const tcpp::StackConfig& config) : stack(config) {
         stack.set_readiness_observer(this);
     }
     ~tcpp_host() { stack.set_readiness_observer(nullptr); }
@@ -82,13 +83,24 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     void connection_ready(Connection, std::uint8_t) override { changed_ = true; }
     void listener_ready(Listener) override { changed_ = true; }
 
+    // Something a sleeper may wait for changed: each looks at its condition again.
+    void notify() {
+        ++epoch_;
+        asleep_and_current_ = 0;
+        wakeup.notify_all();
+    }
+
     // After a step of the driver: wake the sleepers if anything they could wait for changed.
     void wake_if_changed() {
         if (changed_) {
             changed_ = false;
-            wakeup.notify_all();
+            notify();
         }
     }
+
+    // The calls asleep that have looked at their condition since the last notify(): when these are all the
+    // calls in progress, nothing moves until the driver does (a driver on a virtual clock waits for that).
+    unsigned asleep_and_current() const { return asleep_and_current_; }
 
     Socket* find(int fd) {
         const auto index = static_cast<std::size_t>(fd - first_fd);
@@ -126,7 +138,10 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     bool wait(std::unique_lock<std::mutex>& lock, Ready ready, std::optional<std::uint64_t> deadline_us = {}) {
         while (!ready()) {
             if (deadline_us && stack.now_us() >= *deadline_us) return false;
+            const std::uint64_t seen = epoch_;
+            ++asleep_and_current_;
             wakeup.wait(lock);
+            if (epoch_ == seen) --asleep_and_current_;  // woken for no reason: still current
         }
         return true;
     }
@@ -138,6 +153,8 @@ struct tcpp_host final : tcpp::ReadinessObserver {
 
 private:
     bool changed_ = false;
+    std::uint64_t epoch_ = 0;             // notify() calls so far
+    unsigned asleep_and_current_ = 0;
 };
 
 namespace {
@@ -266,7 +283,7 @@ ssize_t send_all(tcpp_host* host, Lock& lock, int fd, const void* data, std::siz
         auto n = s->connection->send({static_cast<const std::byte*>(data) + sent, count - sent});
         if (n) {
             sent += *n;
-            host->wakeup.notify_all();  // the driver: there is output
+            host->notify();  // the driver: there is output
             if (sent == count) return static_cast<ssize_t>(sent);
             continue;
         }
@@ -283,6 +300,8 @@ ssize_t send_all(tcpp_host* host, Lock& lock, int fd, const void* data, std::siz
 
 }  // namespace
 
+tcpp_host* tcpp_host_create_with(const tcpp::StackConfig& config) { return new tcpp_host(config); }
+
 extern "C" {
 
 tcpp_host* tcpp_host_create(const char* address) {
@@ -291,7 +310,12 @@ tcpp_host* tcpp_host_create(const char* address) {
         errno = EINVAL;
         return nullptr;
     }
-    return new tcpp_host(*parsed);
+    return new tcpp_host(tcpp::StackConfig{.address = *parsed, .name = "tcpp"});
+}
+
+unsigned tcpp_host_sleeping_calls(tcpp_host* host) {
+    Lock lock{host->mutex};
+    return host->asleep_and_current();
 }
 
 void tcpp_host_destroy(tcpp_host* host) { delete host; }
@@ -300,7 +324,7 @@ void tcpp_host_receive(tcpp_host* host, const void* packet, size_t length) {
     Lock lock{host->mutex};
     host->stack.receive({static_cast<const std::byte*>(packet), length}, host->stack.now_us());
     host->wake_if_changed();
-    host->wakeup.notify_all();  // what it answered is output for the driver
+    host->notify();  // what it answered is output for the driver
 }
 
 ssize_t tcpp_host_next_output(tcpp_host* host, void* buffer, size_t capacity) {
@@ -316,7 +340,7 @@ void tcpp_host_advance(tcpp_host* host, uint64_t now_us) {
     Lock lock{host->mutex};
     host->stack.poll(std::max(now_us, host->stack.now_us()));
     host->wake_if_changed();
-    host->wakeup.notify_all();  // timeouts of poll() may have passed
+    host->notify();  // timeouts of poll() may have passed
 }
 
 uint64_t tcpp_host_now(tcpp_host* host) {
@@ -431,7 +455,7 @@ int tcpp_connect(tcpp_host* host, int fd, const sockaddr* address, socklen_t len
     if (!connection) return fail(connection.error().value());
     s->connection = *connection;
     s->bound = connection->tuple().local;
-    host->wakeup.notify_all();  // the SYN is output for the driver
+    host->notify();  // the SYN is output for the driver
     if (s->nonblocking) return fail(EINPROGRESS);
     host->wait(lock, [&] {
         Socket* now = host->find(fd);
@@ -452,7 +476,7 @@ ssize_t tcpp_recv(tcpp_host* host, int fd, void* buffer, size_t count, int flags
     if ((flags & ~MSG_DONTWAIT) != 0) return fail(EOPNOTSUPP);  // MSG_PEEK, MSG_WAITALL, MSG_OOB: not yet
     Lock lock{host->mutex};
     const ssize_t n = receive(host, lock, fd, buffer, count, (flags & MSG_DONTWAIT) != 0);
-    if (n > 0) host->wakeup.notify_all();  // a window update may be output for the driver
+    if (n > 0) host->notify();  // a window update may be output for the driver
     return n;
 }
 
@@ -468,7 +492,7 @@ ssize_t tcpp_readv(tcpp_host* host, int fd, const iovec* iov, int iovcnt) {
         total += n;
         if (static_cast<std::size_t>(n) < iov[i].iov_len) break;
     }
-    if (total > 0) host->wakeup.notify_all();
+    if (total > 0) host->notify();
     return total;
 }
 
@@ -504,7 +528,7 @@ int tcpp_shutdown(tcpp_host* host, int fd, int how) {
     if (s->listener) {
         if (how != SHUT_WR) s->listener->close();  // as Linux: a listener shut for reading stops listening
         s->listener.reset();
-        host->wakeup.notify_all();
+        host->notify();
         return 0;
     }
     if (!s->connection || !s->connection->valid() || s->connection->state() == State::syn_sent) return fail(ENOTCONN);
@@ -512,7 +536,7 @@ int tcpp_shutdown(tcpp_host* host, int fd, int how) {
     if (how != SHUT_RD) {
         if (std::error_code error = s->connection->shutdown()) return fail(error.value());
     }
-    host->wakeup.notify_all();
+    host->notify();
     return 0;
 }
 
@@ -528,7 +552,7 @@ int tcpp_close(tcpp_host* host, int fd) {
         // SO_LINGER {on, t}: a blocking close waits (up to t) for the peer to acknowledge everything.
         if (!socket->nonblocking) host->wait(lock, [&] { return !connection.valid() || !connection.lingering(); });
     }
-    host->wakeup.notify_all();
+    host->notify();
     return 0;
 }
 
@@ -827,7 +851,7 @@ int tcpp_epoll_ctl(tcpp_host* host, int epfd, int op, int fd, epoll_event* event
         break;
     default: return fail(EINVAL);
     }
-    host->wakeup.notify_all();  // a waiter on this instance looks again
+    host->notify();  // a waiter on this instance looks again
     return 0;
 }
 

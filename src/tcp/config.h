@@ -58,6 +58,12 @@ struct TcpConfig {
     // once for every second full-sized segment; out-of-order data and gap fills at once. 0: every segment
     // at once. Linux's least delayed-ACK timeout is 40 ms.
     std::uint64_t delayed_ack_us = 40'000;
+    // Quick ACKs, as Linux: the first data of a connection is ACKed at once, for up to this many ACKs (at
+    // most half the receive window's worth of segments), so that the peer's slow start is not held up by
+    // our delayed ACKs. Not while the connection is interactive: once we send data within the delayed-ACK
+    // timeout of receiving some, our ACKs wait to ride on our data, until a delayed ACK goes out alone.
+    // Until the first data arrives, ACKs (of a FIN, say) go at once. 0: every ACK may be delayed.
+    std::uint8_t quick_acks = 16;
     // How long a connection the user has closed may wait in FIN_WAIT_2 for the peer's FIN before it is
     // dropped (Linux's net.ipv4.tcp_fin_timeout). A half-closed connection the user still holds waits on.
     std::uint64_t fin_timeout_us = 60'000'000;

@@ -55,6 +55,8 @@ struct Counters {
     std::uint64_t TW = 0;               // TIME_WAIT entries that ran their full 2*MSL
     std::uint64_t TWRecycled = 0;       // TIME_WAIT entries taken over by a new SYN (RFC 6191)
     std::uint64_t TCPWinProbe = 0;      // zero-window probes sent
+    std::uint64_t TCPToZeroWindowAdv = 0;    // our receive window announced closed (it was open)
+    std::uint64_t TCPFromZeroWindowAdv = 0;  // our receive window announced open again
     std::uint64_t TCPACKSkippedSeq = 0; // ACKs not sent for out-of-window segments: rate limit
     std::uint64_t PAWSEstab = 0;           // segments dropped by PAWS (RFC 7323 section 5)
     std::uint64_t TCPOFOQueue = 0;         // segments held out of order
@@ -96,7 +98,7 @@ void for_each_counter(const Counters& c, Visit&& visit) {
         TCPP_COUNTER(TCPDSACKOldSent), TCPP_COUNTER(TCPDSACKOfoSent), TCPP_COUNTER(TCPSACKDiscard),
         TCPP_COUNTER(TCPSACKReneging), TCPP_COUNTER(TCPKeepAlive), TCPP_COUNTER(TCPKeepAliveTimeouts),
         TCPP_COUNTER(TCPChallengeACKLimit), TCPP_COUNTER(TW), TCPP_COUNTER(TWRecycled),
-        TCPP_COUNTER(TCPWinProbe), TCPP_COUNTER(TCPACKSkippedSeq), TCPP_COUNTER(PAWSEstab),
+        TCPP_COUNTER(TCPWinProbe), TCPP_COUNTER(TCPToZeroWindowAdv), TCPP_COUNTER(TCPFromZeroWindowAdv), TCPP_COUNTER(TCPACKSkippedSeq), TCPP_COUNTER(PAWSEstab),
         TCPP_COUNTER(TCPOFOQueue), TCPP_COUNTER(TCPOFODrop), TCPP_COUNTER(IcmpInMsgs),
         TCPP_COUNTER(IcmpInErrors), TCPP_COUNTER(IcmpInEchos), TCPP_COUNTER(IcmpOutEchoReps),
         TCPP_COUNTER(IcmpInDestUnreachs), TCPP_COUNTER(IcmpInTimeExcds), TCPP_COUNTER(OutOfWindowIcmps),

@@ -930,7 +930,8 @@ void Tcb::process_text(const wire::TcpSegment& segment) {
     receive_queued_ += static_cast<std::uint32_t>(taken);
     rcv_nxt_ += static_cast<std::uint32_t>(taken);
     bytes_received_ += taken;
-    acknowledge_in_order(static_cast<std::uint32_t>(taken), fills_a_gap || taken < payload.size());
+    acknowledge_in_order(static_cast<std::uint32_t>(taken), static_cast<std::uint32_t>(payload.size()),
+                         fills_a_gap || taken < payload.size());
     // The bytes held out of order that now follow on become part of the stream.
     if (out_of_order_ == nullptr) return;
     while (auto end = out_of_order_->take_from(rcv_nxt_)) {
@@ -1017,6 +1018,8 @@ Flow& Tcb::flow() {
         flow_->receive_buffer.set_first_storage(ByteRing::min_storage << receive_storage_shift_);
         flow_->delayed_ack_timer.owner = host_index();
         flow_->unacknowledged_bytes = 0;
+        flow_->rcv_mss = std::min(host_.config().mss, default_mss);
+        flow_->last_data_us = 0;
     }
     return *flow_;
 }
@@ -1233,16 +1236,28 @@ void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScorebo
 }
 
 // RFC 1122 4.2.3.2 and RFC 5681 4.2: an ACK for at least every second full-sized segment, and none later
-// than the delayed-ACK timeout; at once when the data filled a gap (or did not all fit).
-void Tcb::acknowledge_in_order(std::uint32_t bytes, bool at_once) {
-    const std::uint64_t delay = host_.config().delayed_ack_us;
+// than the delayed-ACK timeout; at once when the data filled a gap (or did not all fit), and while quick
+// ACKs last (TcpConfig::quick_acks).
+void Tcb::acknowledge_in_order(std::uint32_t bytes, std::uint32_t segment_length, bool at_once) {
+    const TcpConfig& config = host_.config();
     Flow& f = flow();
+    if (segment_length > 0) f.last_data_us = host_.now_us();
+    if (segment_length > 0 && bytes_received_ == bytes && config.quick_acks > 0) {  // the first data: quick ACKs begin
+        const std::size_t half_window = receive_capacity() / (2 * std::size_t{std::max<std::uint16_t>(f.rcv_mss, 1)});
+        quick_acks_ = static_cast<std::uint8_t>(std::clamp<std::size_t>(half_window, 2, config.quick_acks));
+    }
+    f.rcv_mss = std::max(f.rcv_mss, static_cast<std::uint16_t>(std::min<std::uint32_t>(segment_length, config.mss)));
     f.unacknowledged_bytes += bytes;
-    if (at_once || delay == 0 || f.unacknowledged_bytes >= 2u * host_.config().mss) {
+    const bool quick = quick_acks_ > 0 && !interactive_;
+    if (at_once || quick || config.delayed_ack_us == 0 || f.unacknowledged_bytes > f.rcv_mss) {
+        if (quick) {
+            const std::uint32_t segments = (f.unacknowledged_bytes + f.rcv_mss - 1) / f.rcv_mss;
+            quick_acks_ = static_cast<std::uint8_t>(quick_acks_ - std::min<std::uint32_t>(quick_acks_, segments));
+        }
         ack_pending_ = true;
         return;
     }
-    if (!f.delayed_ack_timer.armed()) host_.timers().arm(f.delayed_ack_timer, host_.now_us() + delay);
+    if (!f.delayed_ack_timer.armed()) host_.timers().arm(f.delayed_ack_timer, host_.now_us() + config.delayed_ack_us);
 }
 
 // RFC 9293 3.10.7.4: a segment beyond RCV.NXT but in the window is held, in the receive buffer at its
@@ -1285,11 +1300,13 @@ void Tcb::process_fin(const wire::TcpSegment&) {
     if (fin_received_) return;
     fin_received_ = true;
     rcv_nxt_ += 1;
-    if (state_ == State::established && !ack_pending_) {
-        // The FIN that ends ESTABLISHED is acknowledged as in-order data is, after the delayed-ACK timeout (as
-        // Linux does: 40 ms in the client_closes_first fixture), so that a user who closes at once sends its
-        // FIN with the ACK: a close in three segments. Anything else the FIN ends is acknowledged at once.
-        acknowledge_in_order(1, out_of_order_ != nullptr);
+    if (state_ == State::established && !ack_pending_ && (bytes_received_ > 0 || host_.config().quick_acks == 0)) {
+        // The FIN that ends ESTABLISHED after data is acknowledged as in-order data is, after the delayed-ACK
+        // timeout (as Linux does: 40 ms in the client_closes_first fixture), so that a user who closes at
+        // once sends its FIN with the ACK: a close in three segments. The connection turns interactive: no
+        // quick ACK for the FIN. Anything else the FIN ends, or a FIN before any data, is acknowledged at once.
+        interactive_ = true;
+        acknowledge_in_order(1, 0, out_of_order_ != nullptr);
     } else {
         ack_pending_ = true;
     }
@@ -1469,6 +1486,11 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         segment.window = static_cast<std::uint16_t>(rcv_wnd() >> rcv_wscale_);
     }
     bytes_sent_ += length;
+    // Data of ours soon after the peer's: a conversation, whose ACKs ride on the answers (see quick_acks).
+    if (length > 0 && flow_ != nullptr && flow_->last_data_us != 0 &&
+        host_.now_us() - flow_->last_data_us < config.delayed_ack_us) {
+        interactive_ = true;
+    }
     if (with_syn_options) {
         // A SYN offers what the configuration allows; a SYN,ACK only what the peer's SYN offered.
         const bool answering = (flags & TcpFlags::ack) != 0;
@@ -1514,6 +1536,10 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
         if (!(flags & TcpFlags::rst)) {
             const std::uint32_t announced = (flags & TcpFlags::syn) ? segment.window
                                                                     : std::uint32_t{segment.window} << rcv_wscale_;
+            if ((announced == 0) != zero_window_announced_) {
+                ++(zero_window_announced_ ? host_.counters().TCPFromZeroWindowAdv : host_.counters().TCPToZeroWindowAdv);
+                zero_window_announced_ = announced == 0;
+            }
             if (!rcv_adv_valid_ || rcv_adv_ < rcv_nxt_ + announced) rcv_adv_ = rcv_nxt_ + announced;
             rcv_adv_valid_ = true;
         }
@@ -1570,7 +1596,10 @@ void Tcb::on_timer(TimerKind kind) {
         return;
     }
     if (kind == TimerKind::delayed_ack) {
-        if (state_ != State::closed && flow_ != nullptr && flow_->unacknowledged_bytes > 0) send_ack();
+        if (state_ != State::closed && flow_ != nullptr && flow_->unacknowledged_bytes > 0) {
+            interactive_ = false;  // the ACK goes alone: no data of ours to ride on
+            send_ack();
+        }
         return;
     }
     switch (state_) {

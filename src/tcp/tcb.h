@@ -104,6 +104,10 @@ struct Flow {
     ByteRing receive_buffer;  // up to RCV.NXT, not yet read; data held out of order beyond it, in place
     TcbTimer delayed_ack_timer{TimerKind::delayed_ack};
     std::uint32_t unacknowledged_bytes = 0;  // in-order data received since our last ACK
+    // The size of the peer's full-sized segments, as far as seen: the largest in-order payload so far
+    // (from default_mss on, never above our MSS). More than one of it unacknowledged is ACKed at once.
+    std::uint16_t rcv_mss = 0;
+    std::uint64_t last_data_us = 0;  // when in-order data last arrived (0: not since the Flow was taken)
     wire::Seq rxt_end;        // RFC 6675 HighRxt + 1
     wire::Seq rescue_end;     // RFC 6675 RescueRxt + 1
     wire::Seq probe_end;      // RFC 8985 TLP.end_seq: SND.MAX when the probe went
@@ -325,7 +329,7 @@ private:
     void note_duplicate(wire::Seq begin, wire::Seq end, bool out_of_order);
     std::uint32_t flight() const { return static_cast<std::uint32_t>(snd_max_ - snd_una_); }
     void hold_out_of_order(const wire::TcpSegment& segment, wire::Seq seq, wire::Bytes payload);
-    void acknowledge_in_order(std::uint32_t bytes, bool at_once);
+    void acknowledge_in_order(std::uint32_t bytes, std::uint32_t segment_length, bool at_once);
     void process_fin(const wire::TcpSegment& segment);
     void time_wait_segment(const wire::TcpSegment& segment);
 
@@ -405,6 +409,11 @@ private:
     std::uint8_t send_storage_shift_ = 0;
     std::uint8_t receive_storage_shift_ = 0;
     std::uint8_t soft_error_ = 0;  // the errno of the last ICMP soft error (all fit in a byte)
+    // Quick ACKs (see TcpConfig::quick_acks): how many more ACKs of in-order data go at once, unless the
+    // connection is interactive (our data followed the peer's within the delayed-ACK timeout).
+    std::uint8_t quick_acks_ = 0;
+    bool interactive_ = false;
+    bool zero_window_announced_ = false;  // our last ACK announced a window of zero
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
 

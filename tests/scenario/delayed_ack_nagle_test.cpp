@@ -17,6 +17,7 @@ constexpr std::uint64_t ms = 1000;
 StackConfig with_delayed_ack() {
     StackConfig config = SegmentScript::default_config();
     config.tcp.delayed_ack_us = 40 * ms;
+    config.tcp.quick_acks = 0;  // the delayed ACK alone (QuickAck below has them)
     return config;
 }
 
@@ -141,6 +142,78 @@ TEST(DelayedAck, Duplicates_AreAckedAtOnce) {
     Opened o = t.open_server();
     t.inject(Seg{}.seq(o.rcv_nxt - 1).ack(o.snd_nxt).payload("x"));  // the peer's last byte again
     t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt));
+}
+
+// Quick ACKs (TcpConfig::quick_acks), as Linux: the first data of a connection is ACKed at once, so that
+// the peer's slow start is not held up, until the connection turns interactive.
+StackConfig with_quick_acks(std::uint8_t count) {
+    StackConfig config = with_delayed_ack();
+    config.tcp.quick_acks = count;
+    return config;
+}
+
+TEST(QuickAck, TheFirstSegmentsAreAckedAtOnce_ThenTheDelayedAckResumes) {
+    SegmentScript t{with_quick_acks(2)};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("one"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 3));
+    t.inject(Seg{}.psh().seq(o.rcv_nxt + 3).ack(o.snd_nxt).payload("two"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 6));
+    t.inject(Seg{}.psh().seq(o.rcv_nxt + 6).ack(o.snd_nxt).payload("three"));
+    t.expect_nothing();  // the two quick ACKs are spent
+    t.advance(40 * ms);
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 11));
+}
+
+TEST(QuickAck, AtMostHalfTheReceiveWindowsSegments) {
+    SegmentScript t{with_quick_acks(16)};
+    OpenOptions options;
+    options.connection.receive_buffer = 4 * 536;  // room for 4 segments of 536 bytes: 2 quick ACKs
+    Opened o = t.open_server(options);
+    const std::string small(100, 's');
+    for (std::uint32_t i = 0; i < 2; ++i) {
+        t.inject(Seg{}.seq(o.rcv_nxt + i * 100).ack(o.snd_nxt).payload(small));
+        t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + (i + 1) * 100));
+    }
+    t.inject(Seg{}.seq(o.rcv_nxt + 200).ack(o.snd_nxt).payload(small));
+    t.expect_nothing();
+}
+
+TEST(QuickAck, AReplyWithinTheDelayMakesTheConnectionInteractive_ItsAcksWaitAgain) {
+    SegmentScript t{with_quick_acks(16)};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("ping"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 4));  // quick
+    t.advance(10 * ms);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("pong", 4)).value_or(0), 4u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt + 4).payload("pong"));
+    t.inject(Seg{}.psh().seq(o.rcv_nxt + 4).ack(o.snd_nxt + 4).payload("ping"));
+    t.expect_nothing();  // interactive: the ACK waits for the reply
+    t.advance(40 * ms);
+    t.expect(Seg{}.seq(o.snd_nxt + 4).ack(o.rcv_nxt + 8));  // none came: it goes alone
+    t.inject(Seg{}.psh().seq(o.rcv_nxt + 8).ack(o.snd_nxt + 4).payload("ping"));
+    t.expect(Seg{}.seq(o.snd_nxt + 4).ack(o.rcv_nxt + 12));  // no longer interactive: quick again
+}
+
+// Before any data, nothing is delayed: the FIN of a connection that carried none is ACKed at once (as
+// packetdrill's close-remote-fin-then-close expects of Linux). After data, see DelayedAck above.
+TEST(QuickAck, AFinBeforeAnyDataIsAckedAtOnce) {
+    SegmentScript t{with_quick_acks(16)};
+    Opened o = t.open_server();
+    t.inject(Seg{}.fin().seq(o.rcv_nxt).ack(o.snd_nxt));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 1));
+    EXPECT_EQ(o.connection.state(), State::close_wait);
+}
+
+TEST(QuickAck, AFinAfterDataWaitsForTheDelayedAck) {
+    SegmentScript t{with_quick_acks(16)};
+    Opened o = t.open_server();
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("data"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 4));
+    t.inject(Seg{}.fin().seq(o.rcv_nxt + 4).ack(o.snd_nxt));
+    t.expect_nothing();
+    t.advance(40 * ms);
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 5));
 }
 
 TEST(Nagle, SmallSegment_WaitsForTheAckOfOutstandingData) {

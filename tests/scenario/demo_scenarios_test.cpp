@@ -47,14 +47,14 @@ INSTANTIATE_TEST_SUITE_P(
         Expected{"linger-abort", "SYN_SENT ESTABLISHED CLOSED", "SYN_RECEIVED ESTABLISHED CLOSED"},
         Expected{"unread-data-reset", "SYN_SENT ESTABLISHED CLOSED", "SYN_RECEIVED ESTABLISHED CLOSED"},
         Expected{"refused", "SYN_SENT CLOSED", ""},
-        // In these two the server closes as soon as the client's FIN arrives: its FIN carries the ACK (a
-        // close in three segments), and the client goes from FIN_WAIT_1 straight to TIME_WAIT.
-        Expected{"syn-lost", "SYN_SENT ESTABLISHED FIN_WAIT_1 TIME_WAIT CLOSED",
+        // In these two no data moves: the server ACKs the client's FIN at once (as Linux does before any data),
+        // so the client goes through FIN_WAIT_2 though the server closes as soon as the FIN arrives.
+        Expected{"syn-lost", "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED",
                  "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED"},
         Expected{"backlog-full",
-                 "SYN_SENT ESTABLISHED FIN_WAIT_1 TIME_WAIT CLOSED | "
-                 "SYN_SENT ESTABLISHED FIN_WAIT_1 TIME_WAIT CLOSED | "
-                 "SYN_SENT ESTABLISHED FIN_WAIT_1 TIME_WAIT CLOSED",
+                 "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED | "
+                 "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED | "
+                 "SYN_SENT ESTABLISHED FIN_WAIT_1 FIN_WAIT_2 TIME_WAIT CLOSED",
                  "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED | "
                  "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED | "
                  "SYN_RECEIVED ESTABLISHED CLOSE_WAIT LAST_ACK CLOSED"}),

@@ -57,6 +57,7 @@ TEST(IdleState, DataHeldOutOfOrderKeepsTheFlowUntilTheGapFills) {
 TEST(IdleState, TheDelayedAckKeepsTheFlowUntilItGoes) {
     StackConfig config = SegmentScript::default_config();
     config.tcp.delayed_ack_us = 40'000;
+    config.tcp.quick_acks = 0;  // else the first data is ACKed at once
     SegmentScript t(config);
     Opened o = t.open_server();
     t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt).payload("x"));

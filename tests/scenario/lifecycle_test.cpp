@@ -115,9 +115,9 @@ TEST(ConnectionInfo, DescribesTheConnection) {
     EXPECT_EQ(info->bytes_acked, 10u);
     EXPECT_EQ(info->unacked, 0u);
     EXPECT_EQ(info->total_retransmits, 0u);
-    // Measured from the timestamps: 2 ms for the handshake, then 42 ms for the data, whose ACK the server
-    // delayed by 40 ms: SRTT = 7/8 * 2 + 1/8 * 42 = 7 ms (RFC 6298 2.3).
-    EXPECT_EQ(info->srtt_us, 7 * ms);
+    // Measured from the timestamps: 2 ms for the handshake, then 2 ms for the data, the first of the
+    // connection, which the server ACKed at once (a quick ACK): SRTT = 2 ms (RFC 6298 2.3).
+    EXPECT_EQ(info->srtt_us, 2 * ms);
     EXPECT_GE(info->rto_us, 200 * ms);
     auto server_side = accepted->info();
     ASSERT_TRUE(server_side);
