@@ -43,6 +43,8 @@ using tcpp::State;
 constexpr int first_fd = 3;        // as a fresh process: 0, 1 and 2 are taken
 constexpr int max_sockets = 65536;  // descriptors a host hands out at most (EMFILE past it)
 constexpr int somaxconn = 4096;     // Linux's net.core.somaxconn: listen()'s backlog is capped there
+constexpr std::size_t min_send_buffer = 4608;     // Linux's SOCK_MIN_SNDBUF on x86-64
+constexpr std::size_t min_receive_buffer = 2304;  // SOCK_MIN_RCVBUF
 
 // An epoll instance's interest in one descriptor.
 struct Interest {
@@ -260,9 +262,11 @@ ssize_t receive(tcpp_host* host, Lock& lock, int fd, void* buffer, std::size_t c
         Socket* s = host->find(fd);
         if (s == nullptr) return fail(EBADF);
         if (!s->connection) return fail(ENOTCONN);
-        if (s->read_shut || count == 0) return 0;
+        if (count == 0) return 0;
         auto n = s->connection->receive({static_cast<std::byte*>(buffer), count});
         if (n) return static_cast<ssize_t>(*n);
+        // As Linux: after shutdown(SHUT_RD) what arrives is still read, and an empty buffer is end of stream.
+        if (s->read_shut) return 0;
         if (n.error() != std::errc::resource_unavailable_try_again) return fail(n.error().value());
         if (s->nonblocking || dont_wait) return fail(EAGAIN);
         host->wait(lock, [&] {
@@ -669,13 +673,13 @@ int tcpp_setsockopt(tcpp_host* host, int fd, int level, int name, const void* va
         switch (name) {
         case SO_REUSEADDR: s->reuse_address = v != 0; return 0;
         case SO_KEEPALIVE: options.keepalive = v != 0; break;
+        // As Linux: the size asked for is doubled (Linux keeps half for its bookkeeping; tcpp gives it all to
+        // data), and getsockopt() reports the doubled size; at least Linux's least sizes.
         case SO_SNDBUF:
-            if (v <= 0) return fail(EINVAL);
-            options.send_buffer = static_cast<std::size_t>(v);
+            options.send_buffer = std::max<std::size_t>(2 * static_cast<std::size_t>(std::max(v, 0)), min_send_buffer);
             break;
         case SO_RCVBUF:
-            if (v <= 0) return fail(EINVAL);
-            options.receive_buffer = static_cast<std::size_t>(v);
+            options.receive_buffer = std::max<std::size_t>(2 * static_cast<std::size_t>(std::max(v, 0)), min_receive_buffer);
             break;
         case SO_LINGER: {
             linger l{};

@@ -735,7 +735,11 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
         return;
     }
 
-    update_ts_recent(segment);
+    // A segment whose ACK the fifth check refuses is dropped: it must not move TS.Recent either, or one forged
+    // TSval would make PAWS drop the peer's real segments (as Linux; packetdrill's ts_recent/invalid_ack).
+    const bool ack_refused = flags.ack_set() && state_ != State::syn_received &&
+                             (segment.ack > snd_max_ || segment.ack < snd_una_ - max_snd_wnd_);
+    if (!ack_refused) update_ts_recent(segment);
 
     // Fifth, the ACK.
     if (!flags.ack_set()) return;
@@ -1197,9 +1201,11 @@ void Tcb::send_loss_probe() {
         probe_was_retransmission_ = false;
     }
     if (!sent) {
-        const Seq data_end = fin_sent() ? fin_seq_ : snd_max_;
-        const std::uint32_t before = std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(data_end - snd_una_));
-        Seq begin = data_end - before;
+        // The last segment: with our FIN sent, the FIN alone (as Linux, whose FIN waiting behind data is a
+        // segment of its own), which draws the same ACK as the data before it would.
+        const std::uint32_t before =
+            fin_sent() ? 0 : std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(snd_max_ - snd_una_));
+        const Seq begin = fin_sent() ? fin_seq_ : snd_max_ - before;
         if (retransmit(begin, snd_max_) == begin) retransmit(snd_una_, snd_max_);
         probe_was_retransmission_ = true;
     }

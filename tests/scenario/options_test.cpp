@@ -164,6 +164,22 @@ TEST(Options, Rfc7323_4_3_AcksEchoTheNewestTimestampAtTheLeftEdge) {
     t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4).ts_echo(6000).sack(peer_iss + 10, peer_iss + 13));
 }
 
+// A segment whose ACK acknowledges what was never sent is answered with an ACK and dropped (RFC 9293
+// 3.10.7.4): its TSval, perhaps forged, must not become TS.Recent, or PAWS would then drop the peer's real
+// segments (packetdrill's ts_recent/invalid_ack asks this of Linux too).
+TEST(Options, Rfc7323_ASegmentWithAnAckOfUnsentDataDoesNotMoveTsRecent) {
+    SegmentScript t;
+    auto listener = t.stack.listen({{}, 80}, 8);
+    std::uint32_t iss = open_with_options(t, *listener);
+    auto c = listener->accept();
+    t.inject(Seg{}.fin().seq(peer_iss + 1).ack(iss + 9999).ts(200000, 1));
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 1).ts_echo(5001));  // the ACK RFC 9293 asks for
+    t.inject(Seg{}.psh().seq(peer_iss + 1).ack(iss + 1).ts(5002, 1).payload("abc"));
+    t.expect(Seg{}.seq(iss + 1).ack(peer_iss + 4).ts_echo(5002));  // not dropped by PAWS
+    EXPECT_EQ(t.stack.counters().PAWSEstab, 0u);
+    EXPECT_EQ(c->state(), State::established);  // the FIN went with the segment
+}
+
 TEST(Options, Rfc7323_5_Paws_AnOlderTimestampIsDroppedWithAnAck) {
     SegmentScript t;
     auto listener = t.stack.listen({{}, 80}, 8);

@@ -314,6 +314,47 @@ TEST(Posix, EpollLevelEdgeAndOneShot) {
     EXPECT_EQ(errno, EINVAL);
 }
 
+// As Linux: SO_SNDBUF and SO_RCVBUF double what they are given, and report the doubled size (packetdrill's
+// blocking-write sets 21000 and reads back 42000); tiny sizes are raised to Linux's least.
+TEST(Posix, BufferSizesAreDoubledAsOnLinux) {
+    Wire wire;
+    const int fd = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    ASSERT_GE(fd, 0);
+    const int size = 21000;
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size), 0);
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size), 0);
+    int value = 0;
+    socklen_t length = sizeof value;
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &value, &length), 0);
+    EXPECT_EQ(value, 42000);
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_RCVBUF, &value, &length), 0);
+    EXPECT_EQ(value, 42000);
+    const int tiny = 1;
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof tiny), 0);
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &value, &length), 0);
+    EXPECT_EQ(value, 4608);
+    EXPECT_EQ(tcpp_close(wire.a(), fd), 0);
+}
+
+// As Linux: after shutdown(SHUT_RD) a read takes what arrives still, and reports end of stream (0, without
+// waiting) when nothing is there.
+TEST(Posix, AfterShutRdAReadTakesWhatArrivesElseReturnsZero) {
+    Wire wire;
+    auto [c, s] = connected_pair(wire, 81);
+    ASSERT_EQ(tcpp_shutdown(wire.b(), s, SHUT_RD), 0);
+    char buffer[16];
+    EXPECT_EQ(tcpp_read(wire.b(), s, buffer, sizeof buffer), 0);  // a blocking socket: no wait
+    ASSERT_EQ(tcpp_write(wire.a(), c, "late", 4), 4);
+    int unread = 0;
+    for (int i = 0; i < 2000 && unread < 4; ++i) {
+        ASSERT_EQ(tcpp_ioctl(wire.b(), s, FIONREAD, &unread), 0);
+        std::this_thread::sleep_for(100us);
+    }
+    ASSERT_EQ(tcpp_read(wire.b(), s, buffer, sizeof buffer), 4);
+    EXPECT_EQ(std::string(buffer, 4), "late");
+    EXPECT_EQ(tcpp_read(wire.b(), s, buffer, sizeof buffer), 0);
+}
+
 TEST(Posix, IoctlQueuesTcpInfoAndMessages) {
     Wire wire;
     auto [c, s] = connected_pair(wire, 80);

@@ -225,6 +225,20 @@ TEST(SackRecovery, Rfc8985_7_TailLossProbe_ResendsTheLastSegmentAfterTwoRtts) {
     EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
 }
 
+// With our FIN sent, the last segment is the FIN: the probe is the FIN alone (as Linux, whose FIN behind the
+// data is a segment of its own; packetdrill's shutdown-rdwr-write-queue-close).
+TEST(SackRecovery, Rfc8985_7_TailLossProbe_AfterTheFin_IsTheFinAlone) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 3);
+    for (std::uint32_t i = 0; i < 3; ++i) t.expect(data(o, i).psh_if(i == 2));
+    o.connection.shutdown();
+    t.expect(Seg{}.fin().seq(o.snd_nxt + 3 * mss).ack(o.rcv_nxt));
+    t.expect_after(202'000, Seg{}.fin().seq(o.snd_nxt + 3 * mss).ack(o.rcv_nxt));
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 1u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+}
+
 TEST(SackRecovery, Rfc8985_7_4_DsackForTheProbe_MeansNoLoss) {
     SegmentScript t;
     Opened o = open_with_sack(t);

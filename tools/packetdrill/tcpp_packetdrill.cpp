@@ -38,66 +38,19 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "packetdrill_interface.h"
+#include "pcap/pcap_file.h"
 #include "posix/host.h"
 #include "tcpp/posix.h"
+#include "trace/packet_printer.h"
 
-extern "C" {
-
-// packetdrill's shared-object interface (its so_testing.h), written from the documented layout: the
-// user's data, then functions that each take it first.
-struct packetdrill_interface {
-    void* userdata;
-    void (*free)(void* userdata);
-    int (*socket)(void* userdata, int domain, int type, int protocol);
-    int (*bind)(void* userdata, int sockfd, const struct sockaddr* addr, socklen_t addrlen);
-    int (*listen)(void* userdata, int sockfd, int backlog);
-    int (*accept)(void* userdata, int sockfd, struct sockaddr* addr, socklen_t* addrlen);
-    int (*connect)(void* userdata, int sockfd, const struct sockaddr* addr, socklen_t addrlen);
-    ssize_t (*read)(void* userdata, int fd, void* buf, size_t count);
-    ssize_t (*readv)(void* userdata, int fd, const struct iovec* iov, int iovcnt);
-    ssize_t (*recv)(void* userdata, int sockfd, void* buf, size_t len, int flags);
-    ssize_t (*recvfrom)(void* userdata, int sockfd, void* buf, size_t len, int flags, struct sockaddr* src_addr,
-                        socklen_t* addrlen);
-    ssize_t (*recvmsg)(void* userdata, int sockfd, struct msghdr* msg, int flags);
-    ssize_t (*write)(void* userdata, int fd, const void* buf, size_t count);
-    ssize_t (*writev)(void* userdata, int fd, const struct iovec* iov, int iovcnt);
-    ssize_t (*send)(void* userdata, int sockfd, const void* buf, size_t len, int flags);
-    ssize_t (*sendto)(void* userdata, int sockfd, const void* buf, size_t len, int flags,
-                      const struct sockaddr* dest_addr, socklen_t addrlen);
-    ssize_t (*sendmsg)(void* userdata, int sockfd, const struct msghdr* msg, int flags);
-    int (*fcntl)(void* userdata, int fd, int cmd, ...);
-    int (*ioctl)(void* userdata, int fd, unsigned long request, ...);
-    int (*close)(void* userdata, int fd);
-    int (*shutdown)(void* userdata, int sockfd, int how);
-    int (*getsockopt)(void* userdata, int sockfd, int level, int optname, void* optval, socklen_t* optlen);
-    int (*setsockopt)(void* userdata, int sockfd, int level, int optname, const void* optval, socklen_t optlen);
-    int (*poll)(void* userdata, struct pollfd* fds, nfds_t nfds, int timeout);
-    int (*netdev_send)(void* userdata, const void* buf, size_t count);
-    int (*netdev_receive)(void* userdata, void* buf, size_t* count, long long* time_usecs);
-    int (*usleep)(void* userdata, useconds_t usec);
-    int (*gettimeofday)(void* userdata, struct timeval* tv, struct timezone* tz);
-    int (*epoll_create)(void* userdata, int size);
-    int (*epoll_ctl)(void* userdata, int epfd, int op, int fd, struct epoll_event* event);
-    int (*epoll_wait)(void* userdata, int epfd, struct epoll_event* events, int maxevents, int timeout);
-    int (*pipe)(void* userdata, int pipefd[2]);
-    int (*splice)(void* userdata, int fd_in, loff_t* off_in, int fd_out, loff_t* off_out, size_t len,
-                  unsigned int flags);
-};
-
-__attribute__((visibility("default"))) void packetdrill_interface_init(const char* flags,
-                                                                      struct packetdrill_interface* ifc);
-
-}  // extern "C"
-
-static_assert(sizeof(packetdrill_interface) == 33 * sizeof(void*));
-static_assert(offsetof(packetdrill_interface, netdev_send) == 24 * sizeof(void*));
-static_assert(offsetof(packetdrill_interface, splice) == 32 * sizeof(void*));
 
 namespace {
 
@@ -110,6 +63,8 @@ struct Settings {
     tcpp::StackConfig config;
     std::uint64_t horizon_us = 600'000'000;  // how far netdev_receive runs the clock looking for a packet
     bool verbose = false;
+    bool trace = false;      // every packet in and out, as tcpdump prints it, on standard error
+    std::string pcap_path;  // every packet in and out, in a capture file
 };
 
 bool parse_number(std::string_view text, std::uint64_t& out) {
@@ -144,6 +99,14 @@ bool apply_flag(Settings& s, std::string_view key, std::string_view value) {
     }
     if (key == "verbose") {
         s.verbose = value != "0";
+        return true;
+    }
+    if (key == "trace") {
+        s.trace = value != "0";
+        return true;
+    }
+    if (key == "pcap") {
+        s.pcap_path = std::string(value);
         return true;
     }
     if (!parse_number(value, n)) return false;
@@ -200,6 +163,14 @@ public:
         }
         config.address = *address;
         host_ = tcpp_host_create_with(config);
+        if (!settings.pcap_path.empty()) {
+            auto writer = tcpp::pcap::Writer::create(settings.pcap_path, tcpp::pcap::LinkType::raw_ipv4);
+            if (!writer) {
+                std::fprintf(stderr, "tcpp-packetdrill: %s\n", writer.error().c_str());
+                std::exit(1);
+            }
+            capture_.emplace(std::move(*writer));
+        }
     }
     ~Adapter() { tcpp_host_destroy(host_); }
     Adapter(const Adapter&) = delete;
@@ -289,6 +260,7 @@ public:
         std::lock_guard clock{clock_mutex_};
         settle();
         collect();
+        record({static_cast<const std::byte*>(packet), length});
         tcpp_host_receive(host_, packet, length);
         settle();
         collect();
@@ -361,10 +333,26 @@ private:
             const ssize_t n = tcpp_host_next_output(host_, buffer, sizeof buffer);
             if (n <= 0) break;
             emitted_.push_back({{buffer, buffer + n}, tcpp_host_now(host_)});
+            record(emitted_.back().bytes);
+        }
+    }
+
+    // Traces and captures a packet, at the clock's time.
+    void record(tcpp::wire::Bytes packet) {
+        const auto now = static_cast<std::int64_t>(tcpp_host_now(host_));
+        if (settings_.trace) {
+            const std::string line = printer_.format({now, packet, static_cast<std::uint32_t>(packet.size())});
+            std::fprintf(stderr, "%s\n", line.c_str());
+        }
+        if (capture_) {
+            capture_->write(now, packet);
+            capture_->flush();  // packetdrill ends a failed script with exit(): keep what was written
         }
     }
 
     Settings settings_;
+    tcpp::trace::PacketPrinter printer_{tcpp::pcap::LinkType::raw_ipv4};
+    std::optional<tcpp::pcap::Writer> capture_;
     tcpp_host* host_ = nullptr;
     std::thread::id driver_;
     std::mutex clock_mutex_;  // one thread moves the clock at a time
