@@ -73,9 +73,9 @@ int tcpp_getsockname(struct tcpp_host *host, int fd, struct sockaddr *address, s
 int tcpp_getpeername(struct tcpp_host *host, int fd, struct sockaddr *address, socklen_t *length);
 /* F_GETFL and F_SETFL (O_NONBLOCK); F_GETFD and F_SETFD are accepted and change nothing. */
 int tcpp_fcntl(struct tcpp_host *host, int fd, int command, int argument);
-/* SO_ERROR, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF, SO_TYPE; TCP_NODELAY,
- * TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_MAXSEG; TCP_INFO (get only: struct tcp_info, the fields
- * tcpp has). */
+/* SO_ERROR, SO_REUSEADDR, SO_LINGER, SO_KEEPALIVE, SO_SNDBUF, SO_RCVBUF (both doubled, as Linux does),
+ * SO_TYPE; TCP_NODELAY, TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT, TCP_MAXSEG; TCP_INFO
+ * (get only: struct tcp_info, the fields tcpp has). */
 int tcpp_getsockopt(struct tcpp_host *host, int fd, int level, int name, void *value, socklen_t *length);
 int tcpp_setsockopt(struct tcpp_host *host, int fd, int level, int name, const void *value, socklen_t length);
 /* The timeout in milliseconds is on the host's clock; -1 waits without end. */

@@ -638,6 +638,7 @@ int tcpp_getsockopt(tcpp_host* host, int fd, int level, int name, void* value, s
         case TCP_KEEPIDLE: return give_int(static_cast<int>(options.keepalive_idle_us / 1'000'000));
         case TCP_KEEPINTVL: return give_int(static_cast<int>(options.keepalive_interval_us / 1'000'000));
         case TCP_KEEPCNT: return give_int(static_cast<int>(options.keepalive_probes));
+        case TCP_USER_TIMEOUT: return give_int(static_cast<int>(options.user_timeout_us / 1000));
         case TCP_INFO: {
             tcp_info info{};
             fill_tcp_info(*s, info);
@@ -701,6 +702,10 @@ int tcpp_setsockopt(tcpp_host* host, int fd, int level, int name, const void* va
         case TCP_KEEPCNT:
             if (v < 1 || v > 127) return fail(EINVAL);
             options.keepalive_probes = static_cast<unsigned>(v);
+            break;
+        case TCP_USER_TIMEOUT:
+            if (v < 0) return fail(EINVAL);
+            options.user_timeout_us = static_cast<std::uint64_t>(v) * 1000;
             break;
         default: return fail(ENOPROTOOPT);
         }

@@ -31,6 +31,10 @@ struct ConnectionOptions {
     std::uint64_t keepalive_idle_us = 7'200'000'000;
     std::uint64_t keepalive_interval_us = 75'000'000;
     unsigned keepalive_probes = 9;
+    // TCP_USER_TIMEOUT (RFC 9293 3.10.8, the USER TIMEOUT; Linux's option): when data has waited this long
+    // for an acknowledgment (counted from the last progress), the next retransmission timeout ends the
+    // connection with ETIMEDOUT, before the retry limit. 0: only the retry limit. Whole milliseconds.
+    std::uint64_t user_timeout_us = 0;
 };
 
 // Stack-wide settings. The retry limits are Linux's defaults (net.ipv4.tcp_syn_retries,

@@ -42,7 +42,8 @@ bool StoredOptions::representable(const ConnectionOptions& o) {
            o.keepalive_idle_us / 1000 <= UINT32_MAX && o.keepalive_interval_us % 1000 == 0 &&
            o.keepalive_interval_us / 1000 <= UINT32_MAX && o.keepalive_probes <= 255 &&
            // Zero would probe without end, or give up at once (Linux refuses these too).
-           o.keepalive_idle_us >= 1000 && o.keepalive_interval_us >= 1000 && o.keepalive_probes >= 1;
+           o.keepalive_idle_us >= 1000 && o.keepalive_interval_us >= 1000 && o.keepalive_probes >= 1 &&
+           o.user_timeout_us % 1000 == 0 && o.user_timeout_us / 1000 <= UINT32_MAX;
 }
 
 StoredOptions StoredOptions::from(const ConnectionOptions& o) {
@@ -55,6 +56,7 @@ StoredOptions StoredOptions::from(const ConnectionOptions& o) {
     s.keepalive_idle_ms = narrow(o.keepalive_idle_us / 1000, UINT32_MAX);
     s.keepalive_interval_ms = narrow(o.keepalive_interval_us / 1000, UINT32_MAX);
     s.keepalive_probes = static_cast<std::uint8_t>(std::min(o.keepalive_probes, 255u));
+    s.user_timeout_ms = narrow(o.user_timeout_us / 1000, UINT32_MAX);
     s.linger_on = o.linger.on;
     s.nodelay = o.nodelay;
     s.keepalive = o.keepalive;
@@ -72,6 +74,7 @@ ConnectionOptions StoredOptions::expand() const {
     o.keepalive_idle_us = keepalive_idle_us();
     o.keepalive_interval_us = keepalive_interval_us();
     o.keepalive_probes = keepalive_probes;
+    o.user_timeout_us = std::uint64_t{user_timeout_ms} * 1000;
     return o;
 }
 
@@ -811,6 +814,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
         }
         bytes_acked_ += acked;
         snd_una_ = ack;
+        if (flow_ != nullptr) flow_->unacked_since_us = host_.now_us();  // progress: the user timeout restarts
         soft_error_ = 0;  // the peer is reached again: an earlier ICMP error no longer says why it is not
         if (snd_nxt_ < snd_una_) snd_nxt_ = snd_una_;
         // RFC 7323 4.1: with timestamps, every ACK of new data measures the RTT from its echoed TSval
@@ -1436,6 +1440,7 @@ bool Tcb::send_next_segment(std::int64_t room, bool& restart_timer) {
             }
         }
     }
+    if (snd_una_ == snd_max_) flow().unacked_since_us = host_.now_us();  // the first byte outstanding
     snd_nxt_ += static_cast<std::uint32_t>(length) + (fin ? 1 : 0);
     if (snd_max_ < snd_nxt_) snd_max_ = snd_nxt_;
     if (restart_timer || !retransmission_timer_.armed()) {
@@ -1583,10 +1588,10 @@ void Tcb::schedule_retransmission_timer() {
     if (loss_probe_allowed()) {
         std::uint64_t pto = 1'000'000;
         if (rtt_.has_sample()) pto = 2 * rtt_.srtt_us() + (flight() <= effective_mss() ? 200'000 : 2'000);
-        if (host_.now_us() + pto < deadline) {
-            deadline = host_.now_us() + pto;
-            probe_timer_ = true;
-        }
+        // RFC 8985 7.2: the probe is scheduled for min(PTO, RTO): when the RTO would come first, a probe goes
+        // in its place, and the RTO, with its backoff, follows it.
+        deadline = std::min(deadline, host_.now_us() + pto);
+        probe_timer_ = true;
     }
     host_.timers().arm(retransmission_timer_, deadline);
 }
@@ -1673,6 +1678,14 @@ void Tcb::on_retransmission_timeout() {
         return;
     }
     const TcpConfig& config = host_.config();
+    // TCP_USER_TIMEOUT (RFC 9293 3.10.8): data unacknowledged for longer than the user allows ends the
+    // connection, however few retries that took.
+    if (options_.user_timeout_ms != 0 && syn_acked_ && flow_ != nullptr && snd_una_ != snd_max_ &&
+        host_.now_us() - flow_->unacked_since_us >= std::uint64_t{options_.user_timeout_ms} * 1000) {
+        ++host_.counters().TCPAbortOnTimeout;
+        enter_closed(timeout_error());
+        return;
+    }
     unsigned limit = state_ == State::syn_sent       ? config.syn_retries
                      : state_ == State::syn_received ? config.synack_retries
                                                      : config.retries;

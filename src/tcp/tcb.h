@@ -108,6 +108,7 @@ struct Flow {
     // (from default_mss on, never above our MSS). More than one of it unacknowledged is ACKed at once.
     std::uint16_t rcv_mss = 0;
     std::uint64_t last_data_us = 0;  // when in-order data last arrived (0: not since the Flow was taken)
+    std::uint64_t unacked_since_us = 0;  // when SND.UNA last moved, or data went out with none outstanding
     wire::Seq rxt_end;        // RFC 6675 HighRxt + 1
     wire::Seq rescue_end;     // RFC 6675 RescueRxt + 1
     wire::Seq probe_end;      // RFC 8985 TLP.end_seq: SND.MAX when the probe went
@@ -121,7 +122,7 @@ struct Flow {
     std::uint64_t rack_deadline_us = 0;
 };
 
-// ConnectionOptions as a TCB keeps them, in 28 bytes instead of 72: MSL and linger in 32-bit
+// ConnectionOptions as a TCB keeps them, in 32 bytes instead of 80: MSL and linger in 32-bit
 // microseconds (up to 71 minutes), keepalive times in milliseconds, buffers in 32 bits.
 struct StoredOptions {
     std::uint32_t msl_us = 0;
@@ -130,6 +131,7 @@ struct StoredOptions {
     std::uint32_t receive_buffer = 0;
     std::uint32_t keepalive_idle_ms = 0;
     std::uint32_t keepalive_interval_ms = 0;
+    std::uint32_t user_timeout_ms = 0;
     std::uint8_t keepalive_probes = 0;
     bool linger_on = false;
     bool nodelay = false;

@@ -116,5 +116,56 @@ TEST(Keepalive, ZeroTimesOrProbes_AreRefused) {
               std::make_error_code(std::errc::invalid_argument));
 }
 
+// TCP_USER_TIMEOUT (RFC 9293 3.10.8's USER TIMEOUT): data unacknowledged for longer than the user allows
+// ends the connection with ETIMEDOUT at the next retransmission timeout, long before the retry limit.
+TEST(UserTimeout, UnacknowledgedDataEndsTheConnectionAfterTheUsersTimeout) {
+    SegmentScript t;
+    OpenOptions options;
+    options.connection.user_timeout_us = 1 * s;
+    Opened o = t.open_server(options);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("lost", 4)).value_or(0), 4u);
+    const Seg resend = Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("lost");
+    t.expect(resend);
+    // The probe and the timeouts resend it, backing off, until a timeout finds a second gone by.
+    std::uint64_t elapsed = 0;
+    unsigned resends = 0;
+    while (o.connection.state() == State::established && elapsed < 10 * s) {
+        const std::uint64_t before = t.stack.now_us();
+        t.advance_to_next_deadline();
+        elapsed += t.stack.now_us() - before;
+        if (t.pending() > 0 && o.connection.state() == State::established) {
+            t.expect(resend);
+            ++resends;
+        }
+    }
+    EXPECT_EQ(o.connection.error(), std::make_error_code(std::errc::timed_out));
+    EXPECT_GE(elapsed, 1 * s);
+    EXPECT_LT(elapsed, 2 * s) << "at the first timeout past the user's second";
+    EXPECT_GE(resends, 2u);
+    EXPECT_LT(resends, 6u) << "far from the 15 retries of the limit";
+    EXPECT_EQ(t.stack.counters().TCPAbortOnTimeout, 1u);
+}
+
+TEST(UserTimeout, ProgressRestartsIt) {
+    SegmentScript t;
+    OpenOptions options;
+    options.connection.user_timeout_us = 1 * s;
+    options.connection.nodelay = true;
+    Opened o = t.open_server(options);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("ab", 2)).value_or(0), 2u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt).payload("ab"));
+    // Each ACK moves SND.UNA a byte, just before the user's second is up: the connection lives on.
+    for (std::uint32_t acked = 1; acked <= 2; ++acked) {
+        t.advance(900'000);
+        const std::string unacked = acked == 1 ? "ab" : "b";
+        while (t.pending() > 0) {  // resends meanwhile
+            t.expect(Seg{}.psh().seq(o.snd_nxt + acked - 1).ack(o.rcv_nxt).payload(unacked));
+        }
+        t.inject(Seg{}.seq(o.rcv_nxt).ack(o.snd_nxt + acked));
+    }
+    EXPECT_EQ(o.connection.state(), State::established) << "1.8 s in all, but never 1 s without progress";
+    EXPECT_FALSE(o.connection.error());
+}
+
 }  // namespace
 }  // namespace tcpp

@@ -95,6 +95,8 @@ TEST(Options, Rfc7323_AnEchoFromBeforeATimeoutIsNoRttSample) {
     wire::TcpSegment original = t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));
     const std::uint64_t srtt = c->info()->srtt_us;
     t.advance(c->info()->rto_us);
+    t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));  // the loss probe, in the RTO's place
+    t.advance(c->info()->rto_us);
     t.expect(Seg{}.psh().seq(iss + 1).ack(peer_iss + 1).payload("x"));  // the timeout's resend
     EXPECT_EQ(c->info()->backoff, 1u);
     t.advance(5'000);

@@ -336,6 +336,19 @@ TEST(Posix, BufferSizesAreDoubledAsOnLinux) {
     EXPECT_EQ(tcpp_close(wire.a(), fd), 0);
 }
 
+TEST(Posix, UserTimeoutIsSetAndReadInMilliseconds) {
+    Wire wire;
+    const int fd = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const int ms = 3000, negative = -1;
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof ms), 0);
+    int value = 0;
+    socklen_t length = sizeof value;
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &value, &length), 0);
+    EXPECT_EQ(value, 3000);
+    expect_errno(tcpp_setsockopt(wire.a(), fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &negative, sizeof negative), EINVAL);
+    EXPECT_EQ(tcpp_close(wire.a(), fd), 0);
+}
+
 // As Linux: after shutdown(SHUT_RD) a read takes what arrives still, and reports end of stream (0, without
 // waiting) when nothing is there.
 TEST(Posix, AfterShutRdAReadTakesWhatArrivesElseReturnsZero) {

@@ -255,15 +255,21 @@ TEST(SackRecovery, Rfc8985_7_4_DsackForTheProbe_MeansNoLoss) {
     EXPECT_EQ(t.stack.counters().TCPLossProbeRecovery, 0u);
 }
 
-TEST(SackRecovery, Rfc8985_7_2_OneSegmentOut_TheRtoComesFirst) {
+TEST(SackRecovery, Rfc8985_7_2_OneSegmentOut_TheProbeGoesAtTheRtosTime_ThenTheRto) {
     SegmentScript t;
     Opened o = open_with_sack(t);
     queue_segments(o, 1);
     t.expect(data(o, 0).psh());
-    // PTO = 2 * 100 + 200 ms (a delayed ACK may hold the answer to a lone segment): later than the RTO.
+    // PTO = 2 * 100 + 200 ms (a delayed ACK may hold the answer to a lone segment): later than the RTO
+    // (300 ms), so the probe is scheduled for min(PTO, RTO), in the RTO's place (as Linux: packetdrill's
+    // user_timeout script expects a FIN at +300 ms, +300 ms, then +600 ms).
     t.expect_after(300'000, data(o, 0).psh());
-    EXPECT_EQ(t.stack.counters().TCPLossProbes, 0u);
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 1u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+    t.expect_after(300'000, data(o, 0).psh());  // the RTO, which the probe did not back off
     EXPECT_EQ(t.stack.counters().TCPTimeouts, 1u);
+    t.expect_after(600'000, data(o, 0).psh());  // now backed off
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 2u);
 }
 
 TEST(SackRecovery, Rfc8985_NewDataIsTheProbe_WhenTheWindowAllows) {
