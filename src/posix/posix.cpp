@@ -130,7 +130,9 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     bool port_taken(std::uint16_t port, const Socket* except) const {
         for (const auto& s : sockets) {
             if (!s || s.get() == except) continue;
-            if (s->bound && s->bound->port == port && !(s->reuse_address && except && except->reuse_address)) return true;
+            if (!s->bound || s->bound->port != port) continue;
+            // SO_REUSEADDR on both lets two sockets bind one port, but never beside a listener (as Linux).
+            if (s->listener || !(s->reuse_address && except && except->reuse_address)) return true;
         }
         return false;
     }
@@ -393,12 +395,13 @@ int tcpp_listen(tcpp_host* host, int fd, int backlog) {
     if (s->connection) return fail(EINVAL);
     if (s->listener) return 0;  // listening already (Linux would take the new backlog)
     if (!s->bound || s->bound->port == 0) return fail(EINVAL);  // an ephemeral port to listen on: not yet
-    // As Linux: a backlog past somaxconn (or negative, taken as unsigned) is somaxconn; 0 still takes one.
-    const unsigned capped = std::min(static_cast<unsigned>(backlog), static_cast<unsigned>(somaxconn));
+    // As Linux: a backlog past somaxconn (or negative, taken as unsigned) is somaxconn, and the queue holds
+    // one connection more than the backlog (so 0 still takes one).
+    const unsigned capped = std::min(static_cast<unsigned>(backlog), static_cast<unsigned>(somaxconn)) + 1;
     tcpp::ListenOptions options;
     options.reuse_address = s->reuse_address;
     options.connection = s->options;
-    auto listener = host->stack.listen(*s->bound, static_cast<int>(std::max(capped, 1u)), options);
+    auto listener = host->stack.listen(*s->bound, static_cast<int>(capped), options);
     if (!listener) return fail(listener.error().value());
     s->listener = *listener;
     return 0;

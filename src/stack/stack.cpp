@@ -390,6 +390,7 @@ private:
     std::uint32_t challenge_budget_ = 0;
     std::uint64_t challenge_window_start_ = 0;
     std::uint32_t challenge_acks_in_window_ = 0;
+    bool challenge_window_open_ = false;
 };
 
 
@@ -442,7 +443,10 @@ std::optional<std::uint64_t> Stack::Impl::next_deadline() const {
 // between half and one and a half times the configured rate, so an off-path attacker cannot count how
 // many were spent and learn from it whether a connection exists (CVE-2016-5696; Linux does the same).
 bool Stack::Impl::allow_challenge_ack() {
-    if (now_us_ - challenge_window_start_ >= 1'000'000) {
+    // The first window opens with the first challenge: a stack whose clock starts at 0 must not refuse every
+    // challenge ACK of its first second.
+    if (!challenge_window_open_ || now_us_ - challenge_window_start_ >= 1'000'000) {
+        challenge_window_open_ = true;
         challenge_window_start_ = now_us_;
         challenge_acks_in_window_ = 0;
         const std::uint32_t rate = config_.tcp.challenge_acks_per_second;

@@ -336,6 +336,57 @@ TEST(Posix, BufferSizesAreDoubledAsOnLinux) {
     EXPECT_EQ(tcpp_close(wire.a(), fd), 0);
 }
 
+// As Linux: the accept queue holds one more connection than listen()'s backlog; a third handshake waits.
+TEST(Posix, TheAcceptQueueHoldsTheBacklogPlusOne) {
+    Wire wire;
+    const int server = tcpp_socket(wire.b(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in any = address("0.0.0.0", 90);
+    ASSERT_EQ(tcpp_bind(wire.b(), server, as_sockaddr(any), sizeof any), 0);
+    ASSERT_EQ(tcpp_listen(wire.b(), server, 1), 0);
+    const sockaddr_in to = address("10.0.0.2", 90);
+    int clients[3];
+    for (int& c : clients) {
+        c = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        ASSERT_EQ(tcpp_connect(wire.a(), c, as_sockaddr(to), sizeof to), -1);
+        ASSERT_EQ(errno, EINPROGRESS);
+    }
+    auto state = [&](int fd) {
+        tcp_info info{};
+        socklen_t length = sizeof info;
+        EXPECT_EQ(tcpp_getsockopt(wire.a(), fd, IPPROTO_TCP, TCP_INFO, &info, &length), 0);
+        return info.tcpi_state;
+    };
+    // Three seconds of virtual time, through the SYN's first retransmissions: nothing is accepted.
+    const std::uint64_t start = tcpp_host_now(wire.a());
+    while (tcpp_host_now(wire.a()) < start + 3'000'000) std::this_thread::sleep_for(1ms);
+    EXPECT_EQ(state(clients[0]), 1);  // TCP_ESTABLISHED
+    EXPECT_EQ(state(clients[1]), 1);
+    EXPECT_EQ(state(clients[2]), 2) << "TCP_SYN_SENT: its SYN is not answered while the queue is full";
+    const int first = tcpp_accept4(wire.b(), server, nullptr, nullptr, SOCK_NONBLOCK);
+    EXPECT_GE(first, 0);
+    // Room again: the third completes when its SYN comes again.
+    while (state(clients[2]) != 1) std::this_thread::sleep_for(1ms);
+    for (int c : clients) EXPECT_EQ(tcpp_close(wire.a(), c), 0);
+}
+
+// As Linux: SO_REUSEADDR lets sockets share a port, but not with a listener.
+TEST(Posix, NoBindBesideAListenerEvenWithReuseAddress) {
+    Wire wire;
+    const int one = 1;
+    const int listener = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const int other = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const int third = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    for (int fd : {listener, other, third}) {
+        ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one), 0);
+    }
+    const sockaddr_in any = address("0.0.0.0", 91);
+    ASSERT_EQ(tcpp_bind(wire.a(), other, as_sockaddr(any), sizeof any), 0);
+    ASSERT_EQ(tcpp_bind(wire.a(), listener, as_sockaddr(any), sizeof any), 0) << "two bound, none listening";
+    ASSERT_EQ(tcpp_listen(wire.a(), listener, 4), 0);
+    EXPECT_EQ(tcpp_bind(wire.a(), third, as_sockaddr(any), sizeof any), -1);
+    EXPECT_EQ(errno, EADDRINUSE);
+}
+
 TEST(Posix, UserTimeoutIsSetAndReadInMilliseconds) {
     Wire wire;
     const int fd = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);

@@ -169,6 +169,14 @@ TEST(PacketdrillAdapter, HandshakeDataAndCloseThroughTheInterface) {
     EXPECT_EQ(ntohs(in->sin_port), remote_port);
     EXPECT_EQ(ntohl(in->sin_addr.s_addr), remote.value());
 
+    // RFC 5961 4.2: a SYN in ESTABLISHED draws a challenge ACK, in the stack's first second too.
+    a.inject(SYN, 7777, 0);
+    const auto challenge = a.next();
+    EXPECT_EQ(challenge.flags, ACK);
+    EXPECT_EQ(challenge.seq, iss + 1);
+    EXPECT_EQ(challenge.ack, 1001u);
+    EXPECT_LT(challenge.time_us, 1'000'000);
+
     ASSERT_EQ(a->write(a.ud(), fd, "hello", 5), 5);
     const auto data = a.next();
     EXPECT_EQ(data.flags, PSH | ACK);
