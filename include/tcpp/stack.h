@@ -128,6 +128,8 @@ public:
     Result<std::size_t> send(wire::Bytes data);
     // Takes received bytes; 0 at end of stream; EAGAIN when nothing has arrived yet.
     Result<std::size_t> receive(wire::MutableBytes out);
+    // As receive(), but leaves the bytes to be received again (MSG_PEEK).
+    Result<std::size_t> peek(wire::MutableBytes out) const;
     // shutdown(SHUT_WR): our FIN after the queued data; we can still receive.
     std::error_code shutdown();
     // Releases the handle. Graceful (FIN, and TIME_WAIT if we close first) unless data was left unread

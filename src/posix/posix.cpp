@@ -190,11 +190,6 @@ void write_address(const Endpoint& endpoint, sockaddr* address, socklen_t* lengt
     *length = sizeof in;  // the full size, even when cut short (as the kernel does)
 }
 
-// A connection's condition for a blocked read: data, end of stream, or an error.
-bool read_ready(const Socket& s) {
-    return !s.connection || !s.connection->valid() || s.connection->readable() || s.read_shut;
-}
-
 bool write_ready(const Socket& s) { return !s.connection || !s.connection->valid() || s.connection->writable(); }
 
 short poll_events(const Socket* s) {
@@ -258,22 +253,56 @@ void fill_tcp_info(const Socket& s, tcp_info& out) {
     out.tcpi_total_retrans = static_cast<std::uint32_t>(info->total_retransmits);
 }
 
-// Receives into `buffer`, sleeping while nothing is there for a blocking socket.
-ssize_t receive(tcpp_host* host, Lock& lock, int fd, void* buffer, std::size_t count, bool dont_wait) {
+// Whether the peer may still send: no FIN from it and no error.
+bool more_may_come(const Connection& c) {
+    if (c.error()) return false;
+    switch (c.state()) {
+    case State::close_wait:
+    case State::last_ack:
+    case State::closing:
+    case State::time_wait:
+    case State::closed: return false;
+    default: return true;
+    }
+}
+
+// Receives into `buffer`, sleeping while nothing is there for a blocking socket. MSG_PEEK leaves the bytes
+// to be read again; MSG_WAITALL (blocking only) waits for `count` bytes, or the end of the stream, or an error.
+ssize_t receive(tcpp_host* host, Lock& lock, int fd, void* buffer, std::size_t count, int flags) {
+    const bool peek = (flags & MSG_PEEK) != 0;
+    std::size_t got = 0;
     for (;;) {
         Socket* s = host->find(fd);
-        if (s == nullptr) return fail(EBADF);
+        if (s == nullptr) return got > 0 ? static_cast<ssize_t>(got) : fail(EBADF);
         if (!s->connection) return fail(ENOTCONN);
+        const bool dont_wait = s->nonblocking || (flags & MSG_DONTWAIT) != 0;
+        const bool wait_all = (flags & MSG_WAITALL) != 0 && !dont_wait;
         if (count == 0) return 0;
-        auto n = s->connection->receive({static_cast<std::byte*>(buffer), count});
-        if (n) return static_cast<ssize_t>(*n);
-        // As Linux: after shutdown(SHUT_RD) what arrives is still read, and an empty buffer is end of stream.
-        if (s->read_shut) return 0;
-        if (n.error() != std::errc::resource_unavailable_try_again) return fail(n.error().value());
-        if (s->nonblocking || dont_wait) return fail(EAGAIN);
+        if (peek && wait_all && s->connection->valid() && s->connection->bytes_unread() < count && !s->read_shut &&
+            more_may_come(*s->connection)) {
+            // Peeking for all of it: wait until it is all there (or no more can come).
+        } else {
+            const tcpp::wire::MutableBytes into{static_cast<std::byte*>(buffer) + got, count - got};
+            auto n = peek ? s->connection->peek(into) : s->connection->receive(into);
+            if (n) {
+                got += *n;
+                if (*n == 0 || got == count || !wait_all) return static_cast<ssize_t>(got);
+            } else {
+                if (got > 0) return static_cast<ssize_t>(got);  // an error after some data: the data first
+                // As Linux: after shutdown(SHUT_RD) what arrives is still read, and an empty buffer is end of
+                // stream.
+                if (s->read_shut) return 0;
+                if (n.error() != std::errc::resource_unavailable_try_again) return fail(n.error().value());
+                if (dont_wait) return fail(EAGAIN);
+            }
+        }
+        // Woken for one byte, or, peeking for all, for all of them (a receive takes what came meanwhile).
+        const std::size_t wanted = peek && wait_all ? count : 1;
         host->wait(lock, [&] {
             Socket* now = host->find(fd);
-            return now == nullptr || read_ready(*now);
+            if (now == nullptr || !now->connection || !now->connection->valid() || now->read_shut) return true;
+            if (!now->connection->readable()) return false;
+            return now->connection->bytes_unread() >= wanted || !more_may_come(*now->connection);
         });
     }
 }
@@ -480,10 +509,10 @@ int tcpp_connect(tcpp_host* host, int fd, const sockaddr* address, socklen_t len
 ssize_t tcpp_read(tcpp_host* host, int fd, void* buffer, size_t count) { return tcpp_recv(host, fd, buffer, count, 0); }
 
 ssize_t tcpp_recv(tcpp_host* host, int fd, void* buffer, size_t count, int flags) {
-    if ((flags & ~MSG_DONTWAIT) != 0) return fail(EOPNOTSUPP);  // MSG_PEEK, MSG_WAITALL, MSG_OOB: not yet
+    if ((flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL)) != 0) return fail(EOPNOTSUPP);  // MSG_OOB: no
     Lock lock{host->mutex};
-    const ssize_t n = receive(host, lock, fd, buffer, count, (flags & MSG_DONTWAIT) != 0);
-    if (n > 0) host->notify();  // a window update may be output for the driver
+    const ssize_t n = receive(host, lock, fd, buffer, count, flags);
+    if (n > 0 && (flags & MSG_PEEK) == 0) host->notify();  // a window update may be output for the driver
     return n;
 }
 
@@ -494,7 +523,7 @@ ssize_t tcpp_readv(tcpp_host* host, int fd, const iovec* iov, int iovcnt) {
     for (int i = 0; i < iovcnt; ++i) {
         if (iov[i].iov_len == 0) continue;
         // The first part waits as a read would; the rest takes only what is already there.
-        const ssize_t n = receive(host, lock, fd, iov[i].iov_base, iov[i].iov_len, total > 0);
+        const ssize_t n = receive(host, lock, fd, iov[i].iov_base, iov[i].iov_len, total > 0 ? MSG_DONTWAIT : 0);
         if (n < 0) return total > 0 ? total : -1;
         total += n;
         if (static_cast<std::size_t>(n) < iov[i].iov_len) break;
@@ -760,10 +789,14 @@ ssize_t tcpp_recvfrom(tcpp_host* host, int fd, void* buffer, size_t count, int f
 
 ssize_t tcpp_recvmsg(tcpp_host* host, int fd, msghdr* message, int flags) {
     if (message == nullptr) return fail(EFAULT);
-    if ((flags & ~MSG_DONTWAIT) != 0) return fail(EOPNOTSUPP);
+    if ((flags & ~(MSG_DONTWAIT | MSG_PEEK | MSG_WAITALL)) != 0) return fail(EOPNOTSUPP);
     if (message->msg_iovlen > static_cast<std::size_t>(IOV_MAX)) return fail(EMSGSIZE);
+    // MSG_PEEK and MSG_WAITALL into one part, as recv(); into several: not yet.
+    if ((flags & (MSG_PEEK | MSG_WAITALL)) != 0 && message->msg_iovlen > 1) return fail(EOPNOTSUPP);
     ssize_t n;
-    if (flags & MSG_DONTWAIT) {
+    if (message->msg_iovlen == 1) {
+        n = tcpp_recv(host, fd, message->msg_iov[0].iov_base, message->msg_iov[0].iov_len, flags);
+    } else if (flags & MSG_DONTWAIT) {
         // readv() waits on a blocking socket: read part by part without waiting instead.
         n = 0;
         for (std::size_t i = 0; i < message->msg_iovlen; ++i) {

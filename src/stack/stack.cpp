@@ -1333,6 +1333,15 @@ Result<std::size_t> Connection::send(wire::Bytes data) {
     return n;
 }
 
+Result<std::size_t> Connection::peek(wire::MutableBytes out) const {
+    Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
+    if (!tcb) return bad_handle<std::size_t>();
+    std::error_code error;
+    const std::size_t n = tcb->peek(out, error);
+    if (error) return Unexpected{error};
+    return n;
+}
+
 Result<std::size_t> Connection::receive(wire::MutableBytes out) {
     Tcb* tcb = stack_ ? stack_->impl_->tcb(index_, generation_) : nullptr;
     if (!tcb) return bad_handle<std::size_t>();

@@ -248,6 +248,23 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
     return 0;
 }
 
+std::size_t Tcb::peek(wire::MutableBytes out, std::error_code& error) const {
+    error.clear();
+    if (receive_queued() != 0) {
+        const std::size_t n = std::min(out.size(), flow_->receive_buffer.size());
+        flow_->receive_buffer.copy_out(0, out.first(n));
+        return n;
+    }
+    if (fin_received_) return 0;
+    if (error_ != 0) {
+        error = this->error();
+        return 0;
+    }
+    error = state_ == State::closed ? errno_code(std::errc::not_connected)
+                                    : errno_code(std::errc::resource_unavailable_try_again);
+    return 0;
+}
+
 std::error_code Tcb::shutdown_write() {
     const IdleCheck idle_check{*this};
     if (error_ != 0) return this->error();

@@ -166,6 +166,8 @@ public:
     // RECEIVE (3.10.3): copies out what has arrived; 0 with no error at end of stream (the peer's FIN),
     // 0 with EAGAIN when nothing is there yet.
     std::size_t receive(wire::MutableBytes out, std::error_code& error);
+    // As receive(), but the bytes stay to be received again (MSG_PEEK).
+    std::size_t peek(wire::MutableBytes out, std::error_code& error) const;
     // Half close: no more sends; a FIN follows the data already queued.
     std::error_code shutdown_write();
     // CLOSE (3.10.4): graceful, except an RST for unread data (RFC 2525 2.17) or linger {on, 0}.

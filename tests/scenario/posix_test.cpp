@@ -387,6 +387,52 @@ TEST(Posix, NoBindBesideAListenerEvenWithReuseAddress) {
     EXPECT_EQ(errno, EADDRINUSE);
 }
 
+// MSG_PEEK leaves the bytes to be read again; MSG_WAITALL waits for all it asks for, or the end of the
+// stream; with MSG_PEEK too, it waits until all is there and still takes nothing.
+TEST(Posix, PeekAndWaitAll) {
+    Wire wire;
+    auto [c, s] = connected_pair(wire, 82);
+    char buffer[16] = {};
+    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT), -1);
+    EXPECT_EQ(errno, EAGAIN);
+    ASSERT_EQ(tcpp_write(wire.a(), c, "abc", 3), 3);
+    ASSERT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_PEEK), 3);  // waits for the data
+    EXPECT_EQ(std::string(buffer, 3), "abc");
+    ASSERT_EQ(tcpp_recv(wire.b(), s, buffer, 2, MSG_PEEK), 2);
+    int unread = 0;
+    ASSERT_EQ(tcpp_ioctl(wire.b(), s, FIONREAD, &unread), 0);
+    EXPECT_EQ(unread, 3) << "peeking took nothing";
+
+    // A blocked recv(MSG_WAITALL) for 8 bytes: 3 are there; it returns when the other 5 come.
+    std::future<ssize_t> all = std::async(std::launch::async, [&] {
+        return tcpp_recv(wire.b(), s, buffer, 8, MSG_WAITALL);
+    });
+    EXPECT_EQ(all.wait_for(50ms), std::future_status::timeout) << "3 of 8 bytes: it waits";
+    ASSERT_EQ(tcpp_write(wire.a(), c, "de", 2), 2);
+    EXPECT_EQ(all.wait_for(50ms), std::future_status::timeout) << "5 of 8 bytes: it waits";
+    ASSERT_EQ(tcpp_write(wire.a(), c, "fgh", 3), 3);
+    ASSERT_EQ(all.get(), 8);
+    EXPECT_EQ(std::string(buffer, 8), "abcdefgh");
+
+    // Peeking for all: 4 asked, 2 there; it waits for the rest, and leaves all four.
+    ASSERT_EQ(tcpp_write(wire.a(), c, "ij", 2), 2);
+    std::future<ssize_t> peeked = std::async(std::launch::async, [&] {
+        return tcpp_recv(wire.b(), s, buffer, 4, MSG_PEEK | MSG_WAITALL);
+    });
+    EXPECT_EQ(peeked.wait_for(50ms), std::future_status::timeout);
+    ASSERT_EQ(tcpp_write(wire.a(), c, "kl", 2), 2);
+    ASSERT_EQ(peeked.get(), 4);
+    EXPECT_EQ(std::string(buffer, 4), "ijkl");
+    ASSERT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL | MSG_DONTWAIT), 4) << "no waiting";
+    EXPECT_EQ(std::string(buffer, 4), "ijkl");
+
+    // The end of the stream ends a MSG_WAITALL early, with what came.
+    ASSERT_EQ(tcpp_write(wire.a(), c, "z", 1), 1);
+    ASSERT_EQ(tcpp_shutdown(wire.a(), c, SHUT_WR), 0);
+    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 1);
+    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 0);
+}
+
 TEST(Posix, UserTimeoutIsSetAndReadInMilliseconds) {
     Wire wire;
     const int fd = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
