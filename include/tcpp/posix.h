@@ -94,8 +94,9 @@ ssize_t tcpp_sendmsg(struct tcpp_host *host, int fd, const struct msghdr *messag
 int tcpp_ioctl(struct tcpp_host *host, int fd, unsigned long request, void *argument);
 
 /* epoll over the host's descriptors: an epoll descriptor is one of the host's. Level-triggered, with
- * EPOLLONESHOT; EPOLLET reports a descriptor when a condition it waits for turns true that was false at
- * the last report (so, unlike Linux, not again for more data on an already readable socket). */
+ * EPOLLONESHOT; EPOLLET reports a ready descriptor again (with all that holds) only after something
+ * happened to it since the last report: bytes arrived or were acknowledged, its state changed, an error,
+ * a connection queued (as Linux reports on each wakeup: more data on a readable socket is an edge). */
 int tcpp_epoll_create1(struct tcpp_host *host, int flags);
 int tcpp_epoll_ctl(struct tcpp_host *host, int epfd, int op, int fd, struct epoll_event *event);
 int tcpp_epoll_wait(struct tcpp_host *host, int epfd, struct epoll_event *events, int max_events, int timeout_ms);

@@ -50,8 +50,9 @@ constexpr std::size_t min_receive_buffer = 2304;  // SOCK_MIN_RCVBUF
 struct Interest {
     int fd = -1;
     epoll_event event{};
-    std::uint32_t reported = 0;  // EPOLLET: the conditions true at the last report
-    bool disarmed = false;       // EPOLLONESHOT: reported, not yet re-armed by EPOLL_CTL_MOD
+    // EPOLLET: what the socket looked like at the last report (see activity()); unset until the first.
+    std::optional<std::uint64_t> reported_activity;
+    bool disarmed = false;  // EPOLLONESHOT: reported, not yet re-armed by EPOLL_CTL_MOD
 };
 
 struct Socket {
@@ -64,6 +65,7 @@ struct Socket {
     std::optional<Listener> listener;
     std::optional<Connection> connection;
     int pending_error = 0;  // SO_ERROR: a non-blocking connect's failure, until read
+    std::uint64_t accepted = 0;  // a listener's connections taken by accept()
     bool read_shut = false;
 };
 
@@ -205,6 +207,20 @@ short poll_events(const Socket* s) {
     if (c.error()) events |= POLLERR;
     if (c.state() == State::closed || c.state() == State::time_wait) events |= POLLHUP;
     return events;
+}
+
+// What has happened to a socket, as one number that changes whenever something does: bytes received or
+// acknowledged, its state, an error, connections queued. EPOLLET reports a socket again only when it moved.
+std::uint64_t activity(const Socket& s) {
+    if (s.listener) return s.listener->accept_queue_size() + s.accepted;  // connections ever queued
+    if (!s.connection || !s.connection->valid()) return UINT64_MAX;
+    const auto info = s.connection->info();
+    if (!info) return UINT64_MAX;
+    std::uint64_t h = info->bytes_received;
+    h = h * 1'000'003 + info->bytes_acked;
+    h = h * 31 + static_cast<std::uint64_t>(info->state);
+    h = h * 131 + static_cast<std::uint64_t>(s.connection->error().value());
+    return h;
 }
 
 // Linux's numbering of the states in tcp_info (include/net/tcp_states.h).
@@ -453,6 +469,7 @@ int tcpp_accept4(tcpp_host* host, int fd, sockaddr* address, socklen_t* length, 
             accepted->bound = connection->tuple().local;
             const Endpoint peer = connection->tuple().remote;
             accepted->connection = *connection;
+            ++s->accepted;
             const int new_fd = host->allocate(std::move(accepted));
             write_address(peer, address, length);
             return new_fd;
@@ -883,12 +900,12 @@ int tcpp_epoll_ctl(tcpp_host* host, int epfd, int op, int fd, epoll_event* event
     case EPOLL_CTL_ADD:
         if (event == nullptr) return fail(EFAULT);
         if (it != instance->interests.end()) return fail(EEXIST);
-        instance->interests.push_back({fd, *event, 0, false});
+        instance->interests.push_back({fd, *event, std::nullopt, false});
         break;
     case EPOLL_CTL_MOD:
         if (event == nullptr) return fail(EFAULT);
         if (it == instance->interests.end()) return fail(ENOENT);
-        *it = {fd, *event, 0, false};
+        *it = {fd, *event, std::nullopt, false};
         break;
     case EPOLL_CTL_DEL:
         if (it == instance->interests.end()) return fail(ENOENT);
@@ -927,13 +944,14 @@ int tcpp_epoll_wait(tcpp_host* host, int epfd, epoll_event* events, int max_even
             // poll()'s bits are epoll's: POLLIN = EPOLLIN, POLLOUT = EPOLLOUT, POLLERR, POLLHUP.
             const auto current = static_cast<std::uint32_t>(static_cast<unsigned short>(poll_events(s)));
             const std::uint32_t wanted = current & (interest.event.events | EPOLLERR | EPOLLHUP);
-            std::uint32_t report = wanted;
-            if (interest.event.events & EPOLLET) {
-                report = wanted & ~interest.reported;  // only what turned true since the last report
-                interest.reported &= current;          // what turned false may be reported again
-            }
+            const std::uint32_t report = wanted;
             if (report == 0) continue;
-            if (interest.event.events & EPOLLET) interest.reported |= wanted;
+            if (interest.event.events & EPOLLET) {
+                // As Linux: reported again (with all that holds) only after something happened to it.
+                const std::uint64_t now_activity = activity(*s);
+                if (interest.reported_activity == now_activity) continue;
+                interest.reported_activity = now_activity;
+            }
             if (interest.event.events & EPOLLONESHOT) interest.disarmed = true;
             events[count].events = report;
             events[count].data = interest.event.data;

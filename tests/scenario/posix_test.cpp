@@ -299,6 +299,10 @@ TEST(Posix, EpollLevelEdgeAndOneShot) {
     EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
     ASSERT_EQ(tcpp_write(wire.a(), c, "again", 5), 5);
     EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 1000), 1);
+    // As Linux, more data on a socket still readable is an edge too (packetdrill's epoll_in_edge).
+    ASSERT_EQ(tcpp_write(wire.a(), c, "more", 4), 4);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 1000), 1);
+    EXPECT_EQ(tcpp_epoll_wait(wire.b(), ep, got, 4, 0), 0);
     // One-shot: reported once, then not until re-armed.
     in.events = EPOLLIN | EPOLLONESHOT;
     ASSERT_EQ(tcpp_epoll_ctl(wire.b(), ep, EPOLL_CTL_MOD, s, &in), 0);
