@@ -269,6 +269,18 @@ TEST(PacketdrillAdapter, ABlockingAcceptSleepsAndReturnsWhenTheHandshakeComplete
     EXPECT_EQ(a->close(a.ud(), listener), 0);
 }
 
+// A call that blocks on packetdrill's main thread (a script line not marked blocking) would wait for ever,
+// for that thread moves the clock: it ends the run with the reason instead.
+TEST(PacketdrillAdapter, ACallThatBlocksTheClocksThreadEndsTheRunWithTheReason) {
+    EXPECT_EXIT(
+        {
+            Adapter a("local=192.168.0.1");
+            const int listener = listening_socket(a);
+            a->accept(a.ud(), listener, nullptr, nullptr);
+        },
+        ::testing::ExitedWithCode(1), "mark it as blocking");
+}
+
 TEST(PacketdrillAdapter, ABadFlagIsRefusedWithAMessage) {
     EXPECT_EXIT(Adapter("no_such_flag=1"), ::testing::ExitedWithCode(1), "unknown or malformed flag");
 }

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdarg>
@@ -37,6 +38,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -163,6 +165,7 @@ public:
         }
         config.address = *address;
         host_ = tcpp_host_create_with(config);
+        start_watchdog();
         if (!settings.pcap_path.empty()) {
             auto writer = tcpp::pcap::Writer::create(settings.pcap_path, tcpp::pcap::LinkType::raw_ipv4);
             if (!writer) {
@@ -172,7 +175,10 @@ public:
             capture_.emplace(std::move(*writer));
         }
     }
-    ~Adapter() { tcpp_host_destroy(host_); }
+    ~Adapter() {
+        watchdog_->stop = true;
+        tcpp_host_destroy(host_);
+    }
     Adapter(const Adapter&) = delete;
     Adapter& operator=(const Adapter&) = delete;
 
@@ -220,13 +226,19 @@ public:
     // --- Calls: who is in one, so that the clock waits for them ---
 
     void call_begins() {
-        if (std::this_thread::get_id() == driver_) return;
+        if (std::this_thread::get_id() == driver_) {
+            watchdog_->driver_call_started_ns = SteadyClock::now().time_since_epoch().count();
+            return;
+        }
         std::lock_guard lock{mutex_};
         ++calls_elsewhere_;
     }
 
     void call_ends() {
-        if (std::this_thread::get_id() == driver_) return;
+        if (std::this_thread::get_id() == driver_) {
+            watchdog_->driver_call_started_ns = 0;
+            return;
+        }
         std::lock_guard lock{mutex_};
         --calls_elsewhere_;
         end_time_pending_ = std::this_thread::get_id();
@@ -286,6 +298,30 @@ public:
     const Settings& settings() const { return settings_; }
 
 private:
+    // A call that packetdrill makes on its main thread (a line not marked blocking) and that sleeps would
+    // wait for ever: that thread is the one that moves the clock. On Linux the script would hang; here a
+    // watchdog ends it with the reason after a few seconds of real time.
+    struct Watchdog {
+        std::atomic<bool> stop{false};
+        std::atomic<std::int64_t> driver_call_started_ns{0};
+    };
+    void start_watchdog() {
+        watchdog_ = std::make_shared<Watchdog>();
+        std::thread([w = watchdog_] {
+            while (!w->stop) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                const std::int64_t started = w->driver_call_started_ns;
+                const std::int64_t now = SteadyClock::now().time_since_epoch().count();
+                if (started != 0 && now - started > 3'000'000'000) {
+                    std::fprintf(stderr, "tcpp-packetdrill: a call on packetdrill's main thread has slept for 3 s: it "
+                                         "blocks, and nothing moves the clock meanwhile; mark it as blocking in the "
+                                         "script (+0...T call)\n");
+                    std::_Exit(1);
+                }
+            }
+        }).detach();
+    }
+
     // Runs the clock to `target`, timer by timer, letting what each step wakes finish first.
     void advance_locked(std::uint64_t target) {
         for (;;) {
@@ -363,6 +399,7 @@ private:
     std::thread::id end_time_pending_;
     std::deque<Emitted> emitted_;
     bool warned_ = false;
+    std::shared_ptr<Watchdog> watchdog_;
 };
 
 Adapter& self(void* userdata) { return *static_cast<Adapter*>(userdata); }
