@@ -32,10 +32,12 @@ printf '#!/bin/sh\\nexit 0\\n' > "$restore" && chmod +x "$restore"
 
 
 def stage(script, scratch):
-    """Copies `script` to scratch/a/b/NAME with stand-ins at scratch/common and scratch/a/common."""
-    directory = os.path.join(scratch, "a", "b")
+    """Copies `script` to scratch/a/b/c/NAME, with stand-ins at common/ beside each level above it (scripts
+    reach them as ../common, ../../common or ../../../common)."""
+    directory = os.path.join(scratch, "a", "b", "c")
     os.makedirs(directory)
-    for common in (os.path.join(scratch, "common"), os.path.join(scratch, "a", "common")):
+    for level in (scratch, os.path.join(scratch, "a"), os.path.join(scratch, "a", "b")):
+        common = os.path.join(level, "common")
         os.makedirs(common)
         for name, text in (("defaults.sh", STUB), ("set_sysctls.py", SET_SYSCTLS_STUB)):
             path = os.path.join(common, name)

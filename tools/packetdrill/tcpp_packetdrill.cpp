@@ -88,6 +88,10 @@ Settings default_settings() {
     tcp.syn_retries = 5;                        // defaults.sh's tcp_syn_retries
     tcp.defaults.receive_buffer = 64 * 1024;
     tcp.defaults.send_buffer = 256 * 1024;      // tcp_wmem[1]
+    // packetdrill's tun device takes TSO segments, so Linux sends its writes there in segments of many
+    // MSSes (`> P. 1:10001(10000)`), and its slow start counts every segment a stretch ACK covers: so does
+    // tcpp with segmentation offload (packetdrill also joins MSS-sized segments back, for stacks without).
+    tcp.segmentation_offload = 65535;
     s.config.name = "tcpp";
     return s;
 }
@@ -124,6 +128,8 @@ bool apply_flag(Settings& s, std::string_view key, std::string_view value) {
     else if (key == "window_scaling") tcp.window_scaling = n != 0;
     else if (key == "syn_retries") tcp.syn_retries = static_cast<unsigned>(n);
     else if (key == "fin_timeout_ms") tcp.fin_timeout_us = n * 1000;
+    else if (key == "offload") tcp.segmentation_offload = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 65535));
+    else if (key == "quick_acks") tcp.quick_acks = static_cast<std::uint8_t>(std::min<std::uint64_t>(n, 255));
     else if (key == "horizon_s") s.horizon_us = n * 1'000'000;
     else return false;
     return true;
