@@ -395,7 +395,8 @@ TEST(Posix, NoBindBesideAListenerEvenWithReuseAddress) {
 // stream; with MSG_PEEK too, it waits until all is there and still takes nothing.
 TEST(Posix, PeekAndWaitAll) {
     Wire wire;
-    auto [c, s] = connected_pair(wire, 82);
+    const auto [client, server] = connected_pair(wire, 82);
+    const int c = client, s = server;  // lambdas below take these (clang 14 cannot capture a binding)
     char buffer[16] = {};
     EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_PEEK | MSG_DONTWAIT), -1);
     EXPECT_EQ(errno, EAGAIN);

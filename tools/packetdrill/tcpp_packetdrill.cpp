@@ -31,6 +31,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdint>
@@ -182,7 +183,7 @@ public:
         }
     }
     ~Adapter() {
-        watchdog_->stop = true;
+        stop_watchdog();
         tcpp_host_destroy(host_);
     }
     Adapter(const Adapter&) = delete;
@@ -308,14 +309,15 @@ private:
     // wait for ever: that thread is the one that moves the clock. On Linux the script would hang; here a
     // watchdog ends it with the reason after a few seconds of real time.
     struct Watchdog {
-        std::atomic<bool> stop{false};
+        std::mutex mutex;
+        std::condition_variable wake;
+        bool stop = false;
         std::atomic<std::int64_t> driver_call_started_ns{0};
     };
     void start_watchdog() {
-        watchdog_ = std::make_shared<Watchdog>();
-        std::thread([w = watchdog_] {
-            while (!w->stop) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        watchdog_thread_ = std::thread([w = watchdog_.get()] {
+            std::unique_lock lock{w->mutex};
+            while (!w->wake.wait_for(lock, std::chrono::milliseconds(100), [w] { return w->stop; })) {
                 const std::int64_t started = w->driver_call_started_ns;
                 const std::int64_t now = SteadyClock::now().time_since_epoch().count();
                 if (started != 0 && now - started > 3'000'000'000) {
@@ -325,7 +327,15 @@ private:
                     std::_Exit(1);
                 }
             }
-        }).detach();
+        });
+    }
+    void stop_watchdog() {
+        {
+            std::lock_guard lock{watchdog_->mutex};
+            watchdog_->stop = true;
+        }
+        watchdog_->wake.notify_one();
+        watchdog_thread_.join();  // before the object's code may be unloaded
     }
 
     // Runs the clock to `target`, timer by timer, letting what each step wakes finish first.
@@ -405,7 +415,8 @@ private:
     std::thread::id end_time_pending_;
     std::deque<Emitted> emitted_;
     bool warned_ = false;
-    std::shared_ptr<Watchdog> watchdog_;
+    std::unique_ptr<Watchdog> watchdog_ = std::make_unique<Watchdog>();
+    std::thread watchdog_thread_;
 };
 
 Adapter& self(void* userdata) { return *static_cast<Adapter*>(userdata); }
