@@ -238,6 +238,11 @@ std::size_t Tcb::receive(wire::MutableBytes out, std::error_code& error) {
         }
         return n;
     }
+    return nothing_to_receive(error);
+}
+
+// Nothing buffered to read: 0 at the end of the stream, else the error, or EAGAIN while more may come.
+std::size_t Tcb::nothing_to_receive(std::error_code& error) const {
     if (fin_received_) return 0;
     if (error_ != 0) {
         error = this->error();
@@ -255,14 +260,7 @@ std::size_t Tcb::peek(wire::MutableBytes out, std::error_code& error) const {
         flow_->receive_buffer.copy_out(0, out.first(n));
         return n;
     }
-    if (fin_received_) return 0;
-    if (error_ != 0) {
-        error = this->error();
-        return 0;
-    }
-    error = state_ == State::closed ? errno_code(std::errc::not_connected)
-                                    : errno_code(std::errc::resource_unavailable_try_again);
-    return 0;
+    return nothing_to_receive(error);
 }
 
 std::error_code Tcb::shutdown_write() {

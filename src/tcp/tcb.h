@@ -168,6 +168,7 @@ public:
     std::size_t receive(wire::MutableBytes out, std::error_code& error);
     // As receive(), but the bytes stay to be received again (MSG_PEEK).
     std::size_t peek(wire::MutableBytes out, std::error_code& error) const;
+    std::size_t nothing_to_receive(std::error_code& error) const;
     // Half close: no more sends; a FIN follows the data already queued.
     std::error_code shutdown_write();
     // CLOSE (3.10.4): graceful, except an RST for unread data (RFC 2525 2.17) or linger {on, 0}.

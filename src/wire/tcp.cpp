@@ -144,4 +144,16 @@ bool operator==(const TcpSegment& a, const TcpSegment& b) {
            a.options == b.options && std::ranges::equal(a.payload, b.payload);
 }
 
+std::vector<std::byte> ipv4_tcp_packet(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination) {
+    std::vector<std::byte> packet(Ipv4Header::size() + segment.size());
+    Ipv4Header ip;
+    ip.protocol = ip_protocol::tcp;
+    ip.source = source;
+    ip.destination = destination;
+    ip.payload_length = static_cast<std::uint16_t>(segment.size());
+    ip.emit(packet);
+    segment.emit(std::span{packet}.subspan(Ipv4Header::size()), source, destination);
+    return packet;
+}
+
 }  // namespace tcpp::wire

@@ -2,6 +2,7 @@
 // TCP segments (RFC 9293 section 3.1): a validated view over the bytes, and the segment as values.
 
 #include <cstdint>
+#include <vector>
 
 #include "wire/address.h"
 #include "wire/bytes.h"
@@ -133,5 +134,9 @@ private:
     // the store buffer cannot forward, a stall of a dozen cycles).
     ChecksumAccumulator emit_header(MutableBytes out, std::size_t header) const;
 };
+
+// A whole IPv4 packet (default header fields) carrying `segment`, both checksums filled in. For tools and
+// tests: it allocates.
+std::vector<std::byte> ipv4_tcp_packet(const TcpSegment& segment, Ipv4Address source, Ipv4Address destination);
 
 }  // namespace tcpp::wire

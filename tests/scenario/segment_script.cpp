@@ -168,15 +168,7 @@ void SegmentScript::inject(const Seg& spec) {
     segment.options.sack_permitted = spec.sack_ok_value;
     for (const auto& block : spec.sack_value) segment.options.add_sack_block(block);
     segment.payload = wire::as_bytes(spec.payload_value.data(), spec.payload_value.size());
-    std::vector<std::byte> packet(wire::Ipv4Header::size() + segment.size());
-    wire::Ipv4Header ip;
-    ip.protocol = wire::ip_protocol::tcp;
-    ip.source = peer_address;
-    ip.destination = local_address;
-    ip.payload_length = static_cast<std::uint16_t>(segment.size());
-    ip.emit(packet);
-    segment.emit(std::span{packet}.subspan(wire::Ipv4Header::size()), peer_address, local_address);
-    inject_packet(packet);
+    inject_packet(wire::ipv4_tcp_packet(segment, peer_address, local_address));
 }
 
 void SegmentScript::inject_packet(wire::Bytes packet) {

@@ -82,14 +82,7 @@ public:
         segment.window = 32768;
         if (flags & wire::TcpFlags::syn) segment.options.mss = 1000;
         segment.payload = wire::as_bytes(payload.data(), payload.size());
-        std::vector<std::byte> packet(wire::Ipv4Header::size() + segment.size());
-        wire::Ipv4Header ip;
-        ip.protocol = wire::ip_protocol::tcp;
-        ip.source = remote;
-        ip.destination = local;
-        ip.payload_length = static_cast<std::uint16_t>(segment.size());
-        ip.emit(packet);
-        segment.emit(std::span{packet}.subspan(wire::Ipv4Header::size()), remote, local);
+        const std::vector<std::byte> packet = wire::ipv4_tcp_packet(segment, remote, local);
         ASSERT_EQ(ifc_.netdev_send(ifc_.userdata, packet.data(), packet.size()), 0);
     }
 

@@ -129,15 +129,7 @@ protected:
     static constexpr wire::Ipv4Address server{10, 0, 0, 2};
 
     std::vector<std::byte> tcp_packet(const wire::TcpSegment& segment) {
-        std::vector<std::byte> packet(wire::Ipv4Header::size() + segment.size());
-        wire::Ipv4Header ip;
-        ip.protocol = wire::ip_protocol::tcp;
-        ip.source = client;
-        ip.destination = server;
-        ip.payload_length = static_cast<std::uint16_t>(segment.size());
-        ip.emit(packet);
-        segment.emit(std::span{packet}.subspan(wire::Ipv4Header::size()), client, server);
-        return packet;
+        return wire::ipv4_tcp_packet(segment, client, server);
     }
 
     std::string print(const std::vector<std::byte>& packet) {
