@@ -30,6 +30,8 @@
 extern "C" {
 #endif
 
+#pragma GCC visibility push(default)
+
 struct tcpp_host;
 
 /* A host owning the IPv4 address `address` (dotted quad), its clock at 0; NULL with errno EINVAL for a
@@ -100,6 +102,8 @@ int tcpp_ioctl(struct tcpp_host *host, int fd, unsigned long request, void *argu
 int tcpp_epoll_create1(struct tcpp_host *host, int flags);
 int tcpp_epoll_ctl(struct tcpp_host *host, int epfd, int op, int fd, struct epoll_event *event);
 int tcpp_epoll_wait(struct tcpp_host *host, int epfd, struct epoll_event *events, int max_events, int timeout_ms);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }
