@@ -49,6 +49,8 @@ struct TcpConfig {
     // RACK (RFC 8985 section 6): time-based loss detection where SACK is in use, beside RFC 6675's
     // duplicate-ACK threshold (Linux's net.ipv4.tcp_recovery, on by default there too).
     bool rack = true;
+    // The initial congestion window in segments; 0: RFC 6928's (ten segments of up to 1460 bytes, as Linux).
+    std::uint32_t initial_window_segments = 0;
     // Congestion control for new connections (RFC 9438 CUBIC by default, as Linux).
     CongestionAlgorithm congestion = CongestionAlgorithm::cubic;
     // The largest receive buffer a connection may grow to: it sets the window scale we announce

@@ -77,6 +77,8 @@ public:
     // many MSS, and L = 2*SMSS would turn slow start's doubling into a crawl. Then L is what the ACK
     // covers, as Linux counts it (every segment acknowledged), except after an RTO.
     void set_stretch_acks(bool on) { stretch_acks_ = on; }
+    // An initial window other than RFC 6928's (set before any data is sent).
+    void set_initial_window(std::uint32_t bytes) { cwnd_ = std::max<std::uint32_t>(bytes, mss_); }
     // RFC 5681 3.1, byte counting as RFC 3465 2.1 gives it: SMSS more each time a window's worth of
     // bytes has been acknowledged, so about one SMSS per RTT.
     void additive_increase(std::uint32_t acked);
@@ -120,6 +122,7 @@ public:
     void on_timeout(std::uint32_t flight);
     void set_mss(std::uint32_t mss) { window_.set_mss(mss); }
     void set_stretch_acks(bool on) { window_.set_stretch_acks(on); }
+    void set_initial_window(std::uint32_t bytes) { window_.set_initial_window(bytes); }
 
     const RenoWindow& window() const { return window_; }
 
@@ -146,6 +149,7 @@ public:
     void on_timeout(std::uint32_t flight);
     void set_mss(std::uint32_t mss);
     void set_stretch_acks(bool on) { window_.set_stretch_acks(on); }
+    void set_initial_window(std::uint32_t bytes) { window_.set_initial_window(bytes); }
 
     const RenoWindow& window() const { return window_; }
     // The curve of the current congestion avoidance epoch, for tests and tracing.
@@ -214,6 +218,10 @@ public:
     // RenoWindow::set_stretch_acks().
     void set_stretch_acks(bool on) {
         std::visit([&](auto& cc) { cc.set_stretch_acks(on); }, impl_);
+    }
+    // RenoWindow::set_initial_window().
+    void set_initial_window(std::uint32_t bytes) {
+        std::visit([&](auto& cc) { cc.set_initial_window(bytes); }, impl_);
     }
 
     std::uint32_t cwnd() const { return window().cwnd(); }

@@ -482,6 +482,9 @@ void Tcb::take_syn_options(const wire::TcpOptions& options) {
     sack_permitted_ = config.sack && options.sack_permitted;
     // The initial window depends on the MSS (RFC 6928): start afresh now that it is known.
     congestion_ = CongestionControl(config.congestion, effective_mss());
+    if (config.initial_window_segments != 0) {
+        congestion_.set_initial_window(config.initial_window_segments * std::uint32_t{effective_mss()});
+    }
     congestion_.set_stretch_acks(largest_segment(effective_mss()) > effective_mss());
 }
 

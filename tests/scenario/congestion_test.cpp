@@ -32,6 +32,17 @@ TEST(Congestion, Rfc6928_InitialWindowIsTenSegments) {
     t.expect_nothing();
 }
 
+TEST(Congestion, AnInitialWindowOfOurChoosing) {
+    StackConfig config = SegmentScript::default_config();
+    config.tcp.initial_window_segments = 4;
+    SegmentScript t{config};
+    Opened o = open_for_data(t);
+    queue_segments(o, 20);
+    for (std::uint32_t i = 0; i < 4; ++i) t.expect(Seg{}.seq(o.snd_nxt + i * mss).ack(o.rcv_nxt).payload(segment_of(i)));
+    t.expect_nothing();  // four segments: the configured window is full
+    EXPECT_EQ(o.connection.info()->cwnd, 4 * mss);
+}
+
 TEST(Congestion, Rfc5681_3_2_ThirdDuplicateAck_ResendsTheLostSegmentAtOnce) {
     SegmentScript t;
     Opened o = open_for_data(t);

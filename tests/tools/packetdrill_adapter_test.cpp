@@ -231,6 +231,22 @@ TEST(PacketdrillAdapter, HandshakeDataAndCloseThroughTheInterface) {
     EXPECT_EQ(errno, EBADF);
 }
 
+// The flags reach the stack: an initial window of two segments (sent as one, with offload on by default).
+TEST(PacketdrillAdapter, FlagsSetWhatScriptsDependOn) {
+    Adapter a("local=192.168.0.1,iw=2");
+    const int listener = listening_socket(a);
+    a.inject(SYN, 1000, 0);
+    const std::uint32_t iss = a.next().seq;
+    a.inject(ACK, 1001, iss + 1);
+    const int fd = a->accept(a.ud(), listener, nullptr, nullptr);
+    ASSERT_GE(fd, 0);
+    const std::string data(5000, 'd');
+    ASSERT_EQ(a->write(a.ud(), fd, data.data(), data.size()), 5000);
+    const auto first = a.next();
+    EXPECT_EQ(first.payload.size(), 2000u) << "two segments of the peer's MSS, 1000";
+    EXPECT_EQ(first.seq, iss + 1);
+}
+
 // Where the thread is: 'S' when asleep (packetdrill's test that a call blocked).
 char thread_state(pid_t tid) {
     std::ifstream stat("/proc/self/task/" + std::to_string(tid) + "/stat");

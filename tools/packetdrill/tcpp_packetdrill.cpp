@@ -130,6 +130,7 @@ bool apply_flag(Settings& s, std::string_view key, std::string_view value) {
     else if (key == "syn_retries") tcp.syn_retries = static_cast<unsigned>(n);
     else if (key == "fin_timeout_ms") tcp.fin_timeout_us = n * 1000;
     else if (key == "offload") tcp.segmentation_offload = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 65535));
+    else if (key == "iw") tcp.initial_window_segments = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, 1000));
     else if (key == "quick_acks") tcp.quick_acks = static_cast<std::uint8_t>(std::min<std::uint64_t>(n, 255));
     else if (key == "horizon_s") s.horizon_us = n * 1'000'000;
     else return false;
