@@ -59,6 +59,10 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 
+std::int64_t steady_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(SteadyClock::now().time_since_epoch()).count();
+}
+
 // What a script may depend on, from --so_flags ("key=value,key=value"). The defaults are what the
 // scripts of google/packetdrill assume of Linux after their common/defaults.sh.
 struct Settings {
@@ -235,7 +239,7 @@ public:
 
     void call_begins() {
         if (std::this_thread::get_id() == driver_) {
-            watchdog_->driver_call_started_ns = SteadyClock::now().time_since_epoch().count();
+            watchdog_->driver_call_started_ns = steady_ns();
             return;
         }
         std::lock_guard lock{mutex_};
@@ -320,7 +324,7 @@ private:
             std::unique_lock lock{w->mutex};
             while (!w->wake.wait_for(lock, std::chrono::milliseconds(100), [w] { return w->stop; })) {
                 const std::int64_t started = w->driver_call_started_ns;
-                const std::int64_t now = SteadyClock::now().time_since_epoch().count();
+                const std::int64_t now = steady_ns();
                 if (started != 0 && now - started > 3'000'000'000) {
                     std::fprintf(stderr, "tcpp-packetdrill: a call on packetdrill's main thread has slept for 3 s: it "
                                          "blocks, and nothing moves the clock meanwhile; mark it as blocking in the "
