@@ -49,7 +49,8 @@ ssize_t tcpp_host_next_output(struct tcpp_host *host, void *buffer, size_t capac
  * timeouts have passed. */
 void tcpp_host_advance(struct tcpp_host *host, uint64_t now_us);
 uint64_t tcpp_host_now(struct tcpp_host *host);
-/* When the stack next has timer work: 1 and *deadline_us set, or 0 when no timer runs. */
+/* When the host next has timer work (the stack's timers, and the timeouts of calls waiting in poll or
+ * epoll_wait): 1 and *deadline_us set, or 0 when none runs. */
 int tcpp_host_next_deadline(struct tcpp_host *host, uint64_t *deadline_us);
 /* The calls asleep in the host that have looked at their condition since it last changed. A driver on a
  * virtual clock that knows how many calls are in progress waits until this says all of them before it

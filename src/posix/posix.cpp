@@ -27,6 +27,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "posix/host.h"
@@ -106,6 +107,12 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     // calls in progress, nothing moves until the driver does (a driver on a virtual clock waits for that).
     unsigned asleep_and_current() const { return asleep_and_current_; }
 
+    // The earliest deadline of a call waiting with a timeout (poll, epoll_wait), if any.
+    std::optional<std::uint64_t> earliest_waiter_deadline() const {
+        if (waiter_deadlines_.empty()) return std::nullopt;
+        return *waiter_deadlines_.begin();
+    }
+
     Socket* find(int fd) {
         const auto index = static_cast<std::size_t>(fd - first_fd);
         if (fd < first_fd || index >= sockets.size() || !sockets[index]) return nullptr;
@@ -139,9 +146,18 @@ struct tcpp_host final : tcpp::ReadinessObserver {
         return false;
     }
 
-    // Sleeps until `ready()` holds, or the host's clock passes `deadline_us` (then false).
+    // Sleeps until `ready()` holds, or the host's clock passes `deadline_us` (then false). The deadline counts
+    // among the host's (tcpp_host_next_deadline), so that a driver on a virtual clock stops there.
     template <class Ready>
     bool wait(std::unique_lock<std::mutex>& lock, Ready ready, std::optional<std::uint64_t> deadline_us = {}) {
+        struct Registered {
+            std::multiset<std::uint64_t>& set;
+            std::optional<std::multiset<std::uint64_t>::iterator> at;
+            ~Registered() {
+                if (at) set.erase(*at);
+            }
+        } registered{waiter_deadlines_, std::nullopt};
+        if (deadline_us) registered.at = waiter_deadlines_.insert(*deadline_us);
         while (!ready()) {
             if (deadline_us && stack.now_us() >= *deadline_us) return false;
             const std::uint64_t seen = epoch_;
@@ -161,6 +177,7 @@ private:
     bool changed_ = false;
     std::uint64_t epoch_ = 0;             // notify() calls so far
     unsigned asleep_and_current_ = 0;
+    std::multiset<std::uint64_t> waiter_deadlines_;
 };
 
 namespace {
@@ -210,14 +227,16 @@ short poll_events(const Socket* s) {
 }
 
 // What has happened to a socket, as one number that changes whenever something does: bytes received or
-// acknowledged, its state, an error, connections queued. EPOLLET reports a socket again only when it moved.
-std::uint64_t activity(const Socket& s) {
+// acknowledged, its state, an error, connections queued. EPOLLET reports a socket again only when it moved
+// in a way the interest's events care about.
+std::uint64_t activity(const Socket& s, std::uint32_t events) {
     if (s.listener) return s.listener->accept_queue_size() + s.accepted;  // connections ever queued
     if (!s.connection || !s.connection->valid()) return UINT64_MAX;
     const auto info = s.connection->info();
     if (!info) return UINT64_MAX;
-    std::uint64_t h = info->bytes_received;
-    h = h * 1'000'003 + info->bytes_acked;
+    // Only what the interest waits for: bytes in for EPOLLIN, bytes acknowledged (room to send) for EPOLLOUT.
+    std::uint64_t h = (events & EPOLLIN) ? info->bytes_received : 0;
+    h = h * 1'000'003 + ((events & EPOLLOUT) ? info->bytes_acked : 0);
     h = h * 31 + static_cast<std::uint64_t>(info->state);
     h = h * 131 + static_cast<std::uint64_t>(s.connection->error().value());
     return h;
@@ -269,6 +288,14 @@ void fill_tcp_info(const Socket& s, tcp_info& out) {
     out.tcpi_total_retrans = static_cast<std::uint32_t>(info->total_retransmits);
 }
 
+// SO_SNDBUF and SO_RCVBUF as Linux sets them: doubled, at least the least size; a negative size counts as
+// the largest (Linux reads it unsigned, then caps it), which here is what an int doubled can say.
+std::size_t doubled_buffer(int asked, std::size_t least) {
+    constexpr std::size_t most = std::numeric_limits<int>::max() / 2;
+    const std::size_t size = asked < 0 ? most : std::min<std::size_t>(static_cast<std::size_t>(asked), most);
+    return std::max(2 * size, least);
+}
+
 // Whether the peer may still send: no FIN from it and no error.
 bool more_may_come(const Connection& c) {
     if (c.error()) return false;
@@ -302,7 +329,9 @@ ssize_t receive(tcpp_host* host, Lock& lock, int fd, void* buffer, std::size_t c
             auto n = peek ? s->connection->peek(into) : s->connection->receive(into);
             if (n) {
                 got += *n;
-                if (*n == 0 || got == count || !wait_all) return static_cast<ssize_t>(got);
+                // A peek takes nothing, so it is never added to: it returns what is there (all of it, or all
+                // there will be, when waiting for all).
+                if (peek || *n == 0 || got == count || !wait_all) return static_cast<ssize_t>(got);
             } else {
                 if (got > 0) return static_cast<ssize_t>(got);  // an error after some data: the data first
                 // As Linux: after shutdown(SHUT_RD) what arrives is still read, and an empty buffer is end of
@@ -402,6 +431,7 @@ uint64_t tcpp_host_now(tcpp_host* host) {
 int tcpp_host_next_deadline(tcpp_host* host, uint64_t* deadline_us) {
     Lock lock{host->mutex};
     auto deadline = host->stack.next_deadline();
+    if (auto waiter = host->earliest_waiter_deadline(); waiter && (!deadline || *waiter < *deadline)) deadline = waiter;
     if (!deadline) return 0;
     if (deadline_us) *deadline_us = *deadline;
     return 1;
@@ -726,10 +756,10 @@ int tcpp_setsockopt(tcpp_host* host, int fd, int level, int name, const void* va
         // As Linux: the size asked for is doubled (Linux keeps half for its bookkeeping; tcpp gives it all to
         // data), and getsockopt() reports the doubled size; at least Linux's least sizes.
         case SO_SNDBUF:
-            options.send_buffer = std::max<std::size_t>(2 * static_cast<std::size_t>(std::max(v, 0)), min_send_buffer);
+            options.send_buffer = doubled_buffer(v, min_send_buffer);
             break;
         case SO_RCVBUF:
-            options.receive_buffer = std::max<std::size_t>(2 * static_cast<std::size_t>(std::max(v, 0)), min_receive_buffer);
+            options.receive_buffer = doubled_buffer(v, min_receive_buffer);
             break;
         case SO_LINGER: {
             linger l{};
@@ -948,7 +978,7 @@ int tcpp_epoll_wait(tcpp_host* host, int epfd, epoll_event* events, int max_even
             if (report == 0) continue;
             if (interest.event.events & EPOLLET) {
                 // As Linux: reported again (with all that holds) only after something happened to it.
-                const std::uint64_t now_activity = activity(*s);
+                const std::uint64_t now_activity = activity(*s, interest.event.events);
                 if (interest.reported_activity == now_activity) continue;
                 interest.reported_activity = now_activity;
             }

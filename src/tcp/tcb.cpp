@@ -1045,7 +1045,6 @@ Flow& Tcb::flow() {
         flow_->delayed_ack_timer.owner = host_index();
         flow_->unacknowledged_bytes = 0;
         flow_->rcv_mss = std::min(host_.config().mss, default_mss);
-        flow_->last_data_us = 0;
     }
     return *flow_;
 }
@@ -1223,11 +1222,13 @@ void Tcb::send_loss_probe() {
         probe_was_retransmission_ = false;
     }
     if (!sent) {
-        // The last segment: with our FIN sent, the FIN alone (as Linux, whose FIN waiting behind data is a
-        // segment of its own), which draws the same ACK as the data before it would.
+        // The last segment sent: our FIN alone if it went alone (as Linux's FIN behind data already sent), else
+        // the last MSS of data, with the FIN if it rode on it.
+        const bool fin_alone = fin_sent() && fin_sent_alone_;
+        const Seq data_end = fin_sent() ? fin_seq_ : snd_max_;
         const std::uint32_t before =
-            fin_sent() ? 0 : std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(snd_max_ - snd_una_));
-        const Seq begin = fin_sent() ? fin_seq_ : snd_max_ - before;
+            fin_alone ? 0 : std::min<std::uint32_t>(mss, static_cast<std::uint32_t>(data_end - snd_una_));
+        const Seq begin = fin_alone ? fin_seq_ : data_end - before;
         if (retransmit(begin, snd_max_) == begin) retransmit(snd_una_, snd_max_);
         probe_was_retransmission_ = true;
     }
@@ -1269,10 +1270,10 @@ void Tcb::on_loss_probe_acked(const wire::TcpSegment& segment, const SackScorebo
 void Tcb::acknowledge_in_order(std::uint32_t bytes, std::uint32_t segment_length, bool at_once) {
     const TcpConfig& config = host_.config();
     Flow& f = flow();
-    if (segment_length > 0) f.last_data_us = host_.now_us();
+    if (segment_length > 0) last_data_ms_ = static_cast<std::uint32_t>(host_.now_us() / 1000) + 1;
     if (segment_length > 0 && bytes_received_ == bytes && config.quick_acks > 0) {  // the first data: quick ACKs begin
         const std::size_t half_window = receive_capacity() / (2 * std::size_t{std::max<std::uint16_t>(f.rcv_mss, 1)});
-        quick_acks_ = static_cast<std::uint8_t>(std::clamp<std::size_t>(half_window, 2, config.quick_acks));
+        quick_acks_ = static_cast<std::uint8_t>(std::min<std::size_t>(std::max<std::size_t>(half_window, 2), config.quick_acks));
     }
     f.rcv_mss = std::max(f.rcv_mss, static_cast<std::uint16_t>(std::min<std::uint32_t>(segment_length, config.mss)));
     f.unacknowledged_bytes += bytes;
@@ -1516,10 +1517,13 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     }
     bytes_sent_ += length;
     // Data of ours soon after the peer's: a conversation, whose ACKs ride on the answers (see quick_acks).
-    if (length > 0 && flow_ != nullptr && flow_->last_data_us != 0 &&
-        host_.now_us() - flow_->last_data_us < config.delayed_ack_us) {
+    if (length > 0 && last_data_ms_ != 0 &&
+        static_cast<std::uint32_t>(host_.now_us() / 1000 + 1 - last_data_ms_) * std::uint64_t{1000} <
+            config.delayed_ack_us) {
         interactive_ = true;
     }
+    if ((flags & TcpFlags::fin) && length == 0 && seq == fin_seq_) fin_sent_alone_ = true;
+    else if ((flags & TcpFlags::fin) && length > 0) fin_sent_alone_ = false;
     if (with_syn_options) {
         // A SYN offers what the configuration allows; a SYN,ACK only what the peer's SYN offered.
         const bool answering = (flags & TcpFlags::ack) != 0;
@@ -1746,6 +1750,7 @@ void Tcb::on_retransmission_timeout() {
         // A zero-window probe: one byte past the window, so the peer answers with its window.
         // SND.NXT stays: the probe byte goes again, in order, once the window opens. SND.MAX covers it, so
         // an ACK of it is acceptable.
+        if (snd_una_ == snd_max_) flow().unacked_since_us = host_.now_us();  // the user timeout counts from it
         transmit(snd_una_, TcpFlags::ack, 0, 1);
         if (snd_max_ < snd_una_ + 1) snd_max_ = snd_una_ + 1;
         arm_retransmission();

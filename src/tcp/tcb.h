@@ -107,7 +107,6 @@ struct Flow {
     // The size of the peer's full-sized segments, as far as seen: the largest in-order payload so far
     // (from default_mss on, never above our MSS). More than one of it unacknowledged is ACKed at once.
     std::uint16_t rcv_mss = 0;
-    std::uint64_t last_data_us = 0;  // when in-order data last arrived (0: not since the Flow was taken)
     std::uint64_t unacked_since_us = 0;  // when SND.UNA last moved, or data went out with none outstanding
     wire::Seq rxt_end;        // RFC 6675 HighRxt + 1
     wire::Seq rescue_end;     // RFC 6675 RescueRxt + 1
@@ -418,6 +417,7 @@ private:
     // connection is interactive (our data followed the peer's within the delayed-ACK timeout).
     std::uint8_t quick_acks_ = 0;
     bool interactive_ = false;
+    bool fin_sent_alone_ = false;  // our FIN went in a segment of its own (the loss probe's choice)
     bool zero_window_announced_ = false;  // our last ACK announced a window of zero
     wire::Seq rcv_adv_;          // the right edge of the window we last announced: it never moves left
     int error_ = 0;  // the errno the connection failed with; 0 while it has not
@@ -486,6 +486,10 @@ private:
     // Keepalive until close(), linger after it: the two never run at once.
     TcbTimer user_timer_{TimerKind::keepalive};
     std::uint64_t last_received_us_ = 0;  // when a segment last arrived (keepalive's idle time)
+    // When in-order data last arrived, in milliseconds of the stack's clock plus one (0: never): the
+    // interactive test (see TcpConfig::quick_acks). Here, not in the Flow, which goes back to the pool as
+    // soon as the request is read, before the reply.
+    std::uint32_t last_data_ms_ = 0;
     unsigned keepalive_probes_sent_ = 0;
 
 };

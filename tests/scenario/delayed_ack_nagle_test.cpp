@@ -195,6 +195,26 @@ TEST(QuickAck, AReplyWithinTheDelayMakesTheConnectionInteractive_ItsAcksWaitAgai
     t.expect(Seg{}.seq(o.snd_nxt + 4).ack(o.rcv_nxt + 12));  // no longer interactive: quick again
 }
 
+// The same when the application reads the request before it replies (the connection's transfer state goes
+// back to the pool in between: what makes it interactive is kept in the connection itself).
+TEST(QuickAck, AReplyAfterReadingTheRequestMakesItInteractiveToo) {
+    SegmentScript t{with_quick_acks(16)};
+    Opened o = t.open_server();
+    std::byte buffer[16];
+    t.inject(Seg{}.psh().seq(o.rcv_nxt).ack(o.snd_nxt).payload("ping"));
+    t.expect(Seg{}.seq(o.snd_nxt).ack(o.rcv_nxt + 4));  // quick
+    ASSERT_EQ(o.connection.receive(buffer).value_or(0), 4u);
+    EXPECT_FALSE(o.connection.info()->active) << "read, ACKed: nothing held";
+    t.advance(10 * ms);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("pong", 4)).value_or(0), 4u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt).ack(o.rcv_nxt + 4).payload("pong"));
+    t.inject(Seg{}.psh().seq(o.rcv_nxt + 4).ack(o.snd_nxt + 4).payload("ping"));
+    t.expect_nothing();  // interactive: the ACK waits for the reply
+    ASSERT_EQ(o.connection.receive(buffer).value_or(0), 4u);
+    ASSERT_EQ(o.connection.send(wire::as_bytes("pong", 4)).value_or(0), 4u);
+    t.expect(Seg{}.psh().seq(o.snd_nxt + 4).ack(o.rcv_nxt + 8).payload("pong"));  // it rides on the reply
+}
+
 // Before any data, nothing is delayed: the FIN of a connection that carried none is ACKed at once (as
 // packetdrill's close-remote-fin-then-close expects of Linux). After data, see DelayedAck above.
 TEST(QuickAck, AFinBeforeAnyDataIsAckedAtOnce) {

@@ -18,7 +18,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
+#include <limits>
 #include <future>
 #include <string>
 #include <thread>
@@ -337,6 +339,13 @@ TEST(Posix, BufferSizesAreDoubledAsOnLinux) {
     ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &tiny, sizeof tiny), 0);
     ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &value, &length), 0);
     EXPECT_EQ(value, 4608);
+    const int huge = std::numeric_limits<int>::max(), negative = -5;
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_RCVBUF, &huge, sizeof huge), 0) << "capped, not refused";
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_RCVBUF, &value, &length), 0);
+    EXPECT_EQ(value, std::numeric_limits<int>::max() / 2 * 2);
+    ASSERT_EQ(tcpp_setsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &negative, sizeof negative), 0);
+    ASSERT_EQ(tcpp_getsockopt(wire.a(), fd, SOL_SOCKET, SO_SNDBUF, &value, &length), 0);
+    EXPECT_EQ(value, std::numeric_limits<int>::max() / 2 * 2) << "negative reads as the largest, as Linux";
     EXPECT_EQ(tcpp_close(wire.a(), fd), 0);
 }
 
@@ -431,10 +440,13 @@ TEST(Posix, PeekAndWaitAll) {
     ASSERT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL | MSG_DONTWAIT), 4) << "no waiting";
     EXPECT_EQ(std::string(buffer, 4), "ijkl");
 
-    // The end of the stream ends a MSG_WAITALL early, with what came.
-    ASSERT_EQ(tcpp_write(wire.a(), c, "z", 1), 1);
+    // The end of the stream ends a MSG_WAITALL early, with what came; peeking too, and only once each byte.
+    ASSERT_EQ(tcpp_write(wire.a(), c, "xyz", 3), 3);
     ASSERT_EQ(tcpp_shutdown(wire.a(), c, SHUT_WR), 0);
-    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 1);
+    std::memset(buffer, 0, sizeof buffer);
+    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, 10, MSG_PEEK | MSG_WAITALL), 3);
+    EXPECT_EQ(std::string(buffer, 4), std::string("xyz\0", 4)) << "the peeked bytes once, nothing after them";
+    EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 3);
     EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 0);
 }
 

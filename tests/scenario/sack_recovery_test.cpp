@@ -239,6 +239,21 @@ TEST(SackRecovery, Rfc8985_7_TailLossProbe_AfterTheFin_IsTheFinAlone) {
     EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
 }
 
+// When the FIN rode on the last data, the last segment is that data with the FIN: the probe sends both.
+TEST(SackRecovery, Rfc8985_7_TailLossProbe_AFinOnData_GoesWithItsData) {
+    SegmentScript t;
+    Opened o = open_with_sack(t);
+    queue_segments(o, 11);  // the eleventh waits for the congestion window
+    o.connection.shutdown();
+    for (std::uint32_t i = 0; i < 10; ++i) t.expect(data(o, i));
+    t.inject(sack_ack(o, 10, {}));
+    t.expect(data(o, 10).psh().fin());  // the FIN with the last data
+    for (int i = 0; i < 5 && t.pending() == 0; ++i) t.advance_to_next_deadline();  // to the probe's timer
+    t.expect(data(o, 10).psh().fin());
+    EXPECT_EQ(t.stack.counters().TCPLossProbes, 1u);
+    EXPECT_EQ(t.stack.counters().TCPTimeouts, 0u);
+}
+
 TEST(SackRecovery, Rfc8985_7_4_DsackForTheProbe_MeansNoLoss) {
     SegmentScript t;
     Opened o = open_with_sack(t);

@@ -255,6 +255,29 @@ char thread_state(pid_t tid) {
     return paren == std::string::npos || paren + 2 >= all.size() ? '?' : all[paren + 2];
 }
 
+// A poll that times out, on packetdrill's syscall thread: the clock stops at its deadline (the host counts
+// it among its timers), so the call returns 10 ms after it began however far the next step goes.
+TEST(PacketdrillAdapter, APollTimeoutIsOnTheClock) {
+    Adapter a("local=192.168.0.1");
+    const int listener = listening_socket(a);
+    std::atomic<int> result{-2};
+    std::atomic<std::uint64_t> began{0}, returned_at{0};
+    std::thread blocked([&] {
+        pollfd fds[1] = {{listener, POLLIN, 0}};
+        began = a.now();
+        result = a->poll(a.ud(), fds, 1, 10);
+        returned_at = a.now();
+    });
+    while (began == 0) std::this_thread::sleep_for(200us);
+    std::this_thread::sleep_for(20ms);  // let it fall asleep
+    ASSERT_EQ(a->usleep(a.ud(), 200'000), 0);
+    blocked.join();
+    EXPECT_EQ(result.load(), 0);
+    EXPECT_GE(returned_at.load(), began.load() + 10'000);
+    EXPECT_LE(returned_at.load(), began.load() + 10'100) << "at its timeout, not at the end of the usleep";
+    EXPECT_EQ(a->close(a.ud(), listener), 0);
+}
+
 TEST(PacketdrillAdapter, ABlockingAcceptSleepsAndReturnsWhenTheHandshakeCompletes) {
     Adapter a("local=192.168.0.1");
     const int listener = listening_socket(a);

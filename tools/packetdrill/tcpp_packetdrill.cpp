@@ -300,7 +300,8 @@ public:
         while (emitted_.empty()) {
             std::uint64_t deadline = 0;
             if (!tcpp_host_next_deadline(host_, &deadline) || deadline > horizon) return false;
-            advance_locked(std::max(deadline, tcpp_host_now(host_)));
+            // At least a microsecond on: a timer already due (armed for now) runs, and the loop moves.
+            advance_locked(std::max(deadline, tcpp_host_now(host_) + 1));
         }
         out = std::move(emitted_.front());
         emitted_.pop_front();
