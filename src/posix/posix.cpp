@@ -172,6 +172,7 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     std::condition_variable wakeup;
     tcpp::Stack stack;
     std::vector<std::unique_ptr<Socket>> sockets;  // descriptor first_fd + i
+    std::uint32_t next_listen_port = 0;  // where the search for an ephemeral port to listen on goes on
 
 private:
     bool changed_ = false;
@@ -469,17 +470,32 @@ int tcpp_listen(tcpp_host* host, int fd, int backlog) {
     if (s == nullptr) return fail(EBADF);
     if (s->connection) return fail(EINVAL);
     if (s->listener) return 0;  // listening already (Linux would take the new backlog)
-    if (!s->bound || s->bound->port == 0) return fail(EINVAL);  // an ephemeral port to listen on: not yet
     // As Linux: a backlog past somaxconn (or negative, taken as unsigned) is somaxconn, and the queue holds
     // one connection more than the backlog (so 0 still takes one).
     const unsigned capped = std::min(static_cast<unsigned>(backlog), static_cast<unsigned>(somaxconn)) + 1;
     tcpp::ListenOptions options;
     options.reuse_address = s->reuse_address;
     options.connection = s->options;
-    auto listener = host->stack.listen(*s->bound, static_cast<int>(capped), options);
-    if (!listener) return fail(listener.error().value());
-    s->listener = *listener;
-    return 0;
+    if (s->bound && s->bound->port != 0) {
+        auto listener = host->stack.listen(*s->bound, static_cast<int>(capped), options);
+        if (!listener) return fail(listener.error().value());
+        s->listener = *listener;
+        return 0;
+    }
+    // Never bound (or bound to port 0): as Linux, listen on an ephemeral port, the next free one in the range.
+    const Endpoint base = s->bound.value_or(Endpoint{});
+    const tcpp::StackConfig& config = host->stack.config();
+    const std::uint32_t range = std::uint32_t{config.ephemeral_last} - config.ephemeral_first + 1;
+    for (std::uint32_t tried = 0; tried < range; ++tried) {
+        const auto port = static_cast<std::uint16_t>(config.ephemeral_first + host->next_listen_port++ % range);
+        if (host->port_taken(port, s)) continue;
+        auto listener = host->stack.listen({base.address, port}, static_cast<int>(capped), options);
+        if (!listener) continue;  // held by the stack itself (a connection's local port)
+        s->bound = Endpoint{base.address, port};
+        s->listener = *listener;
+        return 0;
+    }
+    return fail(EADDRINUSE);  // as Linux when the range is used up
 }
 
 int tcpp_accept4(tcpp_host* host, int fd, sockaddr* address, socklen_t* length, int flags) {

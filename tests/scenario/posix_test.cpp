@@ -216,7 +216,6 @@ TEST(Posix, ErrorsCarryLinuxsErrno) {
     sockaddr_in peer{};
     socklen_t length = sizeof peer;
     expect_errno(tcpp_getpeername(h, fd, reinterpret_cast<sockaddr*>(&peer), &length), ENOTCONN);
-    expect_errno(tcpp_listen(h, fd, 8), EINVAL);  // not bound
     const sockaddr_in foreign = address("10.9.9.9", 80);
     expect_errno(tcpp_bind(h, fd, as_sockaddr(foreign), sizeof foreign), EADDRNOTAVAIL);
     const sockaddr_in ours = address("10.0.0.1", 80);
@@ -448,6 +447,29 @@ TEST(Posix, PeekAndWaitAll) {
     EXPECT_EQ(std::string(buffer, 4), std::string("xyz\0", 4)) << "the peeked bytes once, nothing after them";
     EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 3);
     EXPECT_EQ(tcpp_recv(wire.b(), s, buffer, sizeof buffer, MSG_WAITALL), 0);
+}
+
+// As Linux: listen() on a socket never bound takes an ephemeral port, which getsockname() tells, and
+// connections to it are accepted.
+TEST(Posix, ListenWithoutBindTakesAnEphemeralPort) {
+    Wire wire;
+    const int server = tcpp_socket(wire.b(), AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(tcpp_listen(wire.b(), server, 4), 0);
+    sockaddr_in bound{};
+    socklen_t length = sizeof bound;
+    ASSERT_EQ(tcpp_getsockname(wire.b(), server, reinterpret_cast<sockaddr*>(&bound), &length), 0);
+    const std::uint16_t port = ntohs(bound.sin_port);
+    EXPECT_GE(port, 32768);
+    EXPECT_LE(port, 60999);
+    const int again = tcpp_socket(wire.b(), AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(tcpp_listen(wire.b(), again, 4), 0);
+    ASSERT_EQ(tcpp_getsockname(wire.b(), again, reinterpret_cast<sockaddr*>(&bound), &length), 0);
+    EXPECT_NE(ntohs(bound.sin_port), port) << "each its own port";
+    const int client = tcpp_socket(wire.a(), AF_INET, SOCK_STREAM, 0);
+    const sockaddr_in to = address("10.0.0.2", port);
+    ASSERT_EQ(tcpp_connect(wire.a(), client, as_sockaddr(to), sizeof to), 0);
+    const int accepted = tcpp_accept(wire.b(), server, nullptr, nullptr);
+    EXPECT_GE(accepted, 0);
 }
 
 TEST(Posix, UserTimeoutIsSetAndReadInMilliseconds) {
