@@ -6,8 +6,9 @@
 // and user calls that change what others wait for, wake the sleepers, each of which checks its own
 // condition again. So a blocked call never spins, and the driver is never held up by one.
 //
-// What the stack tells its readiness observer only says that something changed: the waiters look for
-// themselves what holds now (level, not edge), so no wakeup is lost to the stack's edge-triggered bits.
+// Every step of the driver wakes the sleepers, and each looks for itself at what holds now (level, not
+// edge), so no wakeup is lost; no readiness observer is registered, which keeps the stack's user calls on
+// their fast path.
 
 #include "tcpp/posix.h"
 
@@ -79,28 +80,14 @@ int error_of(std::error_code error) { return error ? error.value() : 0; }
 
 }  // namespace
 
-struct tcpp_host final : tcpp::ReadinessObserver {
-    explicit tcpp_host(const tcpp::StackConfig& config) : stack(config) {
-        stack.set_readiness_observer(this);
-    }
-    ~tcpp_host() { stack.set_readiness_observer(nullptr); }
-
-    void connection_ready(Connection, std::uint8_t) override { changed_ = true; }
-    void listener_ready(Listener) override { changed_ = true; }
+struct tcpp_host final {
+    explicit tcpp_host(const tcpp::StackConfig& config) : stack(config) {}
 
     // Something a sleeper may wait for changed: each looks at its condition again.
     void notify() {
         ++epoch_;
         asleep_and_current_ = 0;
         wakeup.notify_all();
-    }
-
-    // After a step of the driver: wake the sleepers if anything they could wait for changed.
-    void wake_if_changed() {
-        if (changed_) {
-            changed_ = false;
-            notify();
-        }
     }
 
     // The calls asleep that have looked at their condition since the last notify(): when these are all the
@@ -175,7 +162,6 @@ struct tcpp_host final : tcpp::ReadinessObserver {
     std::uint32_t next_listen_port = 0;  // where the search for an ephemeral port to listen on goes on
 
 private:
-    bool changed_ = false;
     std::uint64_t epoch_ = 0;             // notify() calls so far
     unsigned asleep_and_current_ = 0;
     std::multiset<std::uint64_t> waiter_deadlines_;
@@ -404,8 +390,7 @@ void tcpp_host_destroy(tcpp_host* host) { delete host; }
 void tcpp_host_receive(tcpp_host* host, const void* packet, size_t length) {
     Lock lock{host->mutex};
     host->stack.receive({static_cast<const std::byte*>(packet), length}, host->stack.now_us());
-    host->wake_if_changed();
-    host->notify();  // what it answered is output for the driver
+    host->notify();  // what it brought may be what a sleeper waits for
 }
 
 ssize_t tcpp_host_next_output(tcpp_host* host, void* buffer, size_t capacity) {
@@ -420,8 +405,7 @@ ssize_t tcpp_host_next_output(tcpp_host* host, void* buffer, size_t capacity) {
 void tcpp_host_advance(tcpp_host* host, uint64_t now_us) {
     Lock lock{host->mutex};
     host->stack.poll(std::max(now_us, host->stack.now_us()));
-    host->wake_if_changed();
-    host->notify();  // timeouts of poll() may have passed
+    host->notify();  // timers ran, and timeouts of poll() may have passed
 }
 
 uint64_t tcpp_host_now(tcpp_host* host) {

@@ -758,8 +758,7 @@ void Tcb::on_segment_synchronized(const wire::TcpSegment& segment) {
 
     // A segment whose ACK the fifth check refuses is dropped: it must not move TS.Recent either, or one forged
     // TSval would make PAWS drop the peer's real segments (as Linux; packetdrill's ts_recent/invalid_ack).
-    const bool ack_refused = flags.ack_set() && state_ != State::syn_received &&
-                             (segment.ack > snd_max_ || segment.ack < snd_una_ - max_snd_wnd_);
+    const bool ack_refused = flags.ack_set() && state_ != State::syn_received && !ack_acceptable(segment.ack);
     if (!ack_refused) update_ts_recent(segment);
 
     // Fifth, the ACK.
@@ -807,7 +806,7 @@ bool Tcb::process_ack(const wire::TcpSegment& segment) {
     }
     // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped. RFC 5961 5.2: so is
     // one older than SND.UNA - MAX.SND.WND, which a blind attacker might have guessed.
-    if (ack > snd_max_ || ack < snd_una_ - max_snd_wnd_) {
+    if (!ack_acceptable(ack)) {
         send_out_of_window_ack(segment);
         return false;
     }
@@ -1517,7 +1516,7 @@ void Tcb::transmit(Seq seq, std::uint8_t flags, std::size_t payload_offset, std:
     }
     bytes_sent_ += length;
     // Data of ours soon after the peer's: a conversation, whose ACKs ride on the answers (see quick_acks).
-    if (length > 0 && last_data_ms_ != 0 &&
+    if (!interactive_ && length > 0 && last_data_ms_ != 0 &&
         static_cast<std::uint32_t>(host_.now_us() / 1000 + 1 - last_data_ms_) * std::uint64_t{1000} <
             config.delayed_ack_us) {
         interactive_ = true;

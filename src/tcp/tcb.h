@@ -167,7 +167,6 @@ public:
     std::size_t receive(wire::MutableBytes out, std::error_code& error);
     // As receive(), but the bytes stay to be received again (MSG_PEEK).
     std::size_t peek(wire::MutableBytes out, std::error_code& error) const;
-    std::size_t nothing_to_receive(std::error_code& error) const;
     // Half close: no more sends; a FIN follows the data already queued.
     std::error_code shutdown_write();
     // CLOSE (3.10.4): graceful, except an RST for unread data (RFC 2525 2.17) or linger {on, 0}.
@@ -368,6 +367,10 @@ private:
     // Kept as a flag, not derived from SND.UNA != ISS: after 2^32 bytes SND.UNA comes round to ISS again.
     bool syn_acked() const { return syn_acked_; }
     bool fin_sent() const { return fin_queued_ && snd_max_ == fin_seq_ + 1; }
+    // RFC 9293 3.10.7.4 and RFC 5961 5.2: SND.UNA - MAX.SND.WND <= SEG.ACK <= SND.MAX (what was sent).
+    bool ack_acceptable(wire::Seq ack) const { return !(ack > snd_max_ || ack < snd_una_ - max_snd_wnd_); }
+    // receive() and peek() with nothing buffered: 0 at the end of the stream, else the error, or EAGAIN.
+    std::size_t nothing_to_receive(std::error_code& error) const;
     bool fin_acked() const { return fin_queued_ && snd_una_ == fin_seq_ + 1; }
     std::uint16_t effective_mss() const;
     // The most a segment may carry, data and options together: the peer's MSS or the path's, the smaller.
